@@ -1,0 +1,132 @@
+# spoold — top-level build.
+#
+#   make            build the three programs into build/
+#   make check      install missing packages (scripts/deps.sh), build with
+#                   -Werror, run unit tests, integration tests, and the same
+#                   again under ASan+UBSan
+#   make demo       set up everything and run two nodes on built-in samples
+#   make bench      benchmarks (never part of check)
+#
+# Sources are found by wildcard: every filters/*.c except the program mains
+# goes into build/libfilters.a, every spoold/*.c except the mains into
+# build/libspool.a; every tests/unit/test_*.c becomes one cmocka binary.
+# A sanitizer build lives in its own directory: make SAN=1 (build-san/).
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?=
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLD   := -fsanitize=address,undefined
+else
+BUILD   ?= build
+OPT     ?= -O2 -g
+SANLD   :=
+endif
+
+PKGS     := libtiff-4 libconfig libpng lept
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
+ifeq ($(HAVE_SYSTEMD),1)
+PKG_CFLAGS += -DHAVE_LIBSYSTEMD $(shell pkg-config --cflags libsystemd)
+PKG_LIBS   += $(shell pkg-config --libs libsystemd)
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla -Wno-format-truncation
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSPOOLD_VERSION='"$(VERSION)"' \
+              -Ifilters -Ispoold $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+FILTER_MAINS := filters/spoolfilter.c
+SPOOL_MAINS  := spoold/spoold.c spoold/spoolctl.c
+FILTER_SRCS  := $(filter-out $(FILTER_MAINS),$(wildcard filters/*.c))
+SPOOL_SRCS   := $(filter-out $(SPOOL_MAINS),$(wildcard spoold/*.c))
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+TOOL_SRCS    := $(wildcard tests/tools/*.c)
+
+FILTER_OBJS := $(FILTER_SRCS:%.c=$(BUILD)/%.o)
+SPOOL_OBJS  := $(SPOOL_SRCS:%.c=$(BUILD)/%.o)
+LIBFILTERS  := $(BUILD)/libfilters.a
+LIBSPOOL    := $(BUILD)/libspool.a
+PROGS       := $(foreach m,$(wildcard $(FILTER_MAINS) $(SPOOL_MAINS)),$(BUILD)/$(basename $(notdir $(m))))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all check check-unit check-integration check-san check-static deps demo \
+        bench bench-filters fuzz install uninstall clean tools
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(PROGS) $(TOOL_BINS)
+tools: $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBFILTERS): $(FILTER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSPOOL): $(SPOOL_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/spoolfilter: $(BUILD)/filters/spoolfilter.o $(LIBFILTERS)
+	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/spoold $(BUILD)/spoolctl: $(BUILD)/%: $(BUILD)/spoold/%.o $(LIBSPOOL) $(LIBFILTERS)
+	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSPOOL) $(LIBFILTERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANLD) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBSPOOL) $(LIBFILTERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- tests
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) check-unit check-integration check-static
+	$(MAKE) SAN=1 check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	tests/run-unit.sh $(UNIT_BINS)
+
+check-integration: all
+	BUILD=$(BUILD) tests/run-integration.sh
+
+check-static:
+	scripts/check-static.sh
+
+# ---------------------------------------------------------------- the rest
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
+
+bench-filters: all
+	scripts/bench-filters.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,43 @@
+/*
+ * pageio.h — the I/O edge of the filter library: reading pages from image
+ * files and writing them as one multi-page CCITT G4 TIFF.
+ *
+ * Readers take every page of a file in order.  Writers write to a temporary
+ * name in the target's directory and rename it into place on commit, so a
+ * failed run never leaves a partial file under the target name.
+ */
+#ifndef SPOOLD_PAGEIO_H
+#define SPOOLD_PAGEIO_H
+
+#include "chain.h"
+#include "page.h"
+
+struct page_reader;
+struct page_writer;
+
+/* Opens an image file (format detected from its content, not its name). */
+int page_reader_open(struct page_reader **rd, const char *path,
+                     const struct read_opts *o, errbuf *e);
+
+/* Number of pages in the file. */
+int page_reader_count(const struct page_reader *rd);
+
+/* Reads page `index` (0-based) into *pg (which must not own a buffer).
+ * On failure *e holds the reason without file name or page number. */
+int page_reader_read(struct page_reader *rd, int index, page *pg, errbuf *e);
+
+void page_reader_close(struct page_reader *rd);
+
+/* Starts a multi-page G4 TIFF that will appear at `path` on commit. */
+int page_writer_open(struct page_writer **wr, const char *path, errbuf *e);
+
+/* Appends one page (resolution preserved). */
+int page_writer_add(struct page_writer *wr, const page *pg, errbuf *e);
+
+/* Flushes, fsyncs, closes and renames into place; frees wr in every case. */
+int page_writer_commit(struct page_writer *wr, errbuf *e);
+
+/* Removes the temporary file and frees wr. */
+void page_writer_abort(struct page_writer *wr);
+
+#endif
