@@ -173,6 +173,7 @@ static void shear_fills_white_and_counts_loss(void **state)
     uint64_t before = page_count_black(&dst);
     page_clear_padding(&dst);
     assert_int_equal(page_count_black(&dst), before);
+    page_free(&dst);
     assert_int_equal(page_rotate_shear(&dst, &src, 60.0, NULL, &e), -1);
     page_free(&src);
 }
