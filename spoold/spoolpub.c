@@ -1,0 +1,168 @@
+/*
+ * spoolpub.c — the end of a successful attempt: where the worker writes
+ * its results (temp names in SPOOL/tmp, or hidden names in OUTPUT when
+ * OUTPUT is another file system), fencing, the atomic publish into OUTPUT
+ * (.json first, then .tif: the .tif appearing means complete), moving the
+ * source to done/ or removing it, and cleaning this node's temp names.
+ */
+#include "spoolint.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fits(int n, size_t cap)
+{
+    return n >= 0 && (size_t)n < cap;
+}
+
+int spool_output_paths(struct spool *sp, const char *outdir,
+                       const struct spool_claim *c, struct spool_output *o,
+                       errbuf *e)
+{
+    memset(o, 0, sizeof *o);
+    if (sp_need_node(sp, e) < 0)
+        return -1;
+    char out[SP_PATH_MAX], tmpdir[SP_PATH_MAX], claim[SP_PATH_MAX];
+    if (outdir)
+        snprintf(out, sizeof out, "%s", outdir);
+    else if (sp_path(sp, "out", NULL, out, e) < 0)
+        return -1;
+    if (sp_path(sp, "tmp", NULL, tmpdir, e) < 0 ||
+        spool_claim_path(sp, c, claim, sizeof claim, e) < 0)
+        return -1;
+    struct stat st_out, st_tmp, st_claim;
+    if (sp_lstat(sp, out, &st_out) < 0)
+        return err_errno(e, errno, "output directory %s", out);
+    if (sp_lstat(sp, tmpdir, &st_tmp) < 0)
+        return err_errno(e, errno, "lstat %s", tmpdir);
+    bool is_dir = c->is_dir;
+    if (sp_lstat(sp, claim, &st_claim) == 0)
+        is_dir = S_ISDIR(st_claim.st_mode);
+    if (spool_output_base(c->pack, is_dir, o->base, sizeof o->base) < 0)
+        return err_set(e, "pack \"%s\" has no usable output name", c->pack);
+    bool ok = fits(snprintf(o->final_tif, sizeof o->final_tif, "%s/%s.tif", out, o->base), sizeof o->final_tif) &&
+              fits(snprintf(o->final_json, sizeof o->final_json, "%s/%s.json", out, o->base), sizeof o->final_json);
+    if (st_out.st_dev == st_tmp.st_dev) {
+        uint64_t h = sp_hash(SP_HASH_INIT, c->pack);
+        ok = ok && fits(snprintf(o->tmp_tif, sizeof o->tmp_tif, "%s/.%s@%016" PRIx64 ".%d.tif",
+                                 tmpdir, sp->node, h, c->attempt), sizeof o->tmp_tif) &&
+             fits(snprintf(o->tmp_json, sizeof o->tmp_json, "%s/.%s@%016" PRIx64 ".%d.json",
+                           tmpdir, sp->node, h, c->attempt), sizeof o->tmp_json);
+    } else {
+        ok = ok && fits(snprintf(o->tmp_tif, sizeof o->tmp_tif, "%s/.%s.%s.tif.tmp",
+                                 out, o->base, sp->node), sizeof o->tmp_tif) &&
+             fits(snprintf(o->tmp_json, sizeof o->tmp_json, "%s/.%s.%s.json.tmp",
+                           out, o->base, sp->node), sizeof o->tmp_json);
+    }
+    if (!ok || strlen(o->base) + SPOOL_NODE_MAX + 12 > 255)
+        return err_set(e, "output path too long for pack \"%s\"", c->pack);
+    return 0;
+}
+
+static void remove_temps(struct spool *sp, const struct spool_output *o)
+{
+    sp->ops->unlink(sp->ctx, o->tmp_json);  /* best effort: may be absent */
+    sp->ops->unlink(sp->ctx, o->tmp_tif);
+}
+
+/* Temp renamed onto the final name: private source, so a lost reply shows
+ * as the source gone and the target present. */
+static int publish_one(struct spool *sp, const char *tmp, const char *final,
+                       errbuf *e)
+{
+    enum spool_outcome oc = sp_rename(sp, tmp, final, false, e);
+    if (oc == SPOOL_LOST)
+        return err_set(e, "%s vanished before publishing", tmp);
+    return oc == SPOOL_WON ? 0 : -1;
+}
+
+/* Moves the source out of claimed/: to done/ (unique name), or into tmp/
+ * and removed there (a half-removed pack must never look claimable). */
+static int retire_source(struct spool *sp, const struct spool_claim *c,
+                         const char *claim, bool keep_done, spool_ns now,
+                         errbuf *e)
+{
+    char to[SP_PATH_MAX];
+    if (keep_done) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", c->pack);
+        if (sp_path(sp, "done", name, to, e) < 0)
+            return -1;
+        int r = sp_exists(sp, to);
+        if (r < 0)
+            return err_errno(e, errno, "lstat %s", to);
+        if (r > 0) {
+            snprintf(name, sizeof name, "%s.%lld.%s", c->pack,
+                     (long long)(now / SPOOL_NS_PER_S), sp->node);
+            if (sp_path(sp, "done", name, to, e) < 0)
+                return -1;
+        }
+    } else {
+        char name[SPOOL_NODE_MAX + 40];
+        snprintf(name, sizeof name, ".%s@trash.%016" PRIx64 ".%d", sp->node,
+                 sp_hash(SP_HASH_INIT, c->pack), c->attempt);
+        if (sp_path(sp, "tmp", name, to, e) < 0)
+            return -1;
+    }
+    enum spool_outcome oc = sp_rename(sp, claim, to, false, e);
+    if (oc == SPOOL_LOST)
+        return err_set(e, "%s vanished after publishing", claim);
+    if (oc != SPOOL_WON)
+        return -1;
+    return keep_done ? 0 : sp_remove_tree(sp, to, e);
+}
+
+enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
+                                 const struct spool_output *o, bool keep_done,
+                                 spool_ns now, errbuf *e)
+{
+    if (sp_need_node(sp, e) < 0)
+        return SPOOL_ERROR;
+    char claim[SP_PATH_MAX];
+    if (spool_claim_path(sp, c, claim, sizeof claim, e) < 0)
+        return SPOOL_ERROR;
+    int r = spool_still_ours(sp, c, e);
+    if (r < 0)
+        return SPOOL_ERROR;
+    if (r == 0) {
+        remove_temps(sp, o);
+        return SPOOL_FENCED;
+    }
+    if (publish_one(sp, o->tmp_json, o->final_json, e) < 0 ||
+        publish_one(sp, o->tmp_tif, o->final_tif, e) < 0 ||
+        retire_source(sp, c, claim, keep_done, now, e) < 0)
+        return SPOOL_ERROR;
+    char name[SPOOL_PACK_MAX + 8], hist[SP_PATH_MAX];
+    snprintf(name, sizeof name, ".%s.err", c->pack);
+    if (sp_path(sp, "claimed", name, hist, e) < 0)
+        return SPOOL_ERROR;
+    if (sp->ops->unlink(sp->ctx, hist) < 0 && errno != ENOENT)
+        return err_errno(e, errno, "unlink %s", hist), SPOOL_ERROR;
+    return SPOOL_WON;
+}
+
+int spool_clean_tmp(struct spool *sp, errbuf *e)
+{
+    if (sp_need_node(sp, e) < 0)
+        return -1;
+    char dir[SP_PATH_MAX], prefix[SPOOL_NODE_MAX + 3];
+    char **names;
+    size_t n;
+    if (sp_path(sp, "tmp", NULL, dir, e) < 0 || sp_listdir(sp, dir, &names, &n, e) < 0)
+        return -1;
+    int len = snprintf(prefix, sizeof prefix, ".%s@", sp->node);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strncmp(names[i], prefix, (size_t)len) != 0)
+            continue;
+        char path[SP_PATH_MAX];
+        rc = sp_path(sp, "tmp", names[i], path, e);
+        if (rc == 0)
+            rc = sp_remove_tree(sp, path, e);
+    }
+    sp_free_names(names, n);
+    return rc;
+}
