@@ -6,6 +6,9 @@
 #                   again under ASan+UBSan
 #   make demo       set up everything and run two nodes on built-in samples
 #   make bench      benchmarks (never part of check)
+#   make install    programs, man pages, systemd units, examples (PREFIX,
+#                   DESTDIR; see scripts/install.sh for the layout);
+#                   make uninstall removes them again
 #
 # Sources are found by wildcard: every filters/*.c except the program mains
 # goes into build/libfilters.a, every spoold/*.c except the mains into
@@ -15,6 +18,12 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/spoold
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 SAN     ?=
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -127,6 +136,16 @@ bench-filters: all
 
 fuzz:
 	scripts/fuzz.sh
+
+INSTALL_ENV = DESTDIR='$(DESTDIR)' BUILD='$(BUILD)' BINDIR='$(BINDIR)' \
+              SBINDIR='$(SBINDIR)' MANDIR='$(MANDIR)' DOCDIR='$(DOCDIR)' \
+              UNITDIR='$(UNITDIR)' SYSCONFDIR='$(SYSCONFDIR)'
+
+install: all
+	$(INSTALL_ENV) scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) scripts/install.sh uninstall
 
 clean:
 	rm -rf build build-san build-fuzz
