@@ -15,7 +15,9 @@
  *   done/P           source after success (when kept)
  *   failed/P, P.err  quarantined, with every attempt's reason
  *   nodes/N          heartbeat text of node N, its mtime is server time
- *   tmp/.N.*         node-private temporary names
+ *   tmp/.N@*         node-private temporary names ('@' ends the node
+ *                    name: node names may contain '.', so ".n1." would
+ *                    also match node "n1.x"'s temps)
  *   out/             default OUTPUT: BASE.tif + BASE.json
  *
  * Rules that every function here keeps:
@@ -316,7 +318,9 @@ struct spool_scan;
 struct spool_scan *spool_scan_new(void);
 void spool_scan_free(struct spool_scan *st);
 
-/* Lists incoming/ and judges every pack (ignored names are skipped):
+/* Lists incoming/ and judges every pack (ignored names are skipped; inside
+ * a directory pack, members with ignored names count for "changing" but
+ * are not pages: the worker must skip them too):
  *   changed since the previous scan (size, mtime; for a directory every
  *   member's, and the member list)           -> CHANGING
  *   unchanged, now - newest_mtime < settle     -> SETTLING
@@ -430,7 +434,7 @@ enum spool_outcome spool_reject(struct spool *sp, const char *pack,
 /* ================================================================ output */
 
 /* Where the worker writes the results of claim c and where publish puts
- * them.  tmp_* are in SPOOL/tmp (.NODE.<hash>.K.tif/.json) when OUTPUT is
+ * them.  tmp_* are in SPOOL/tmp (.NODE@<hash>.K.tif/.json) when OUTPUT is
  * on the spool's file system, else hidden names inside OUTPUT
  * (.BASE.NODE.tif.tmp / .json.tmp) so the final rename stays on one file
  * system. */
@@ -454,7 +458,10 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
                                  const struct spool_output *o, bool keep_done,
                                  spool_ns now, errbuf *e);
 
-/* Start-up: removes this node's own tmp/.NODE.* names (files or trees). */
+/* Start-up: removes this node's own tmp/.NODE@* names (files or trees).
+ * Also at start-up: every claimed/P@NODE(+K) of our own name is from a
+ * previous life (or a reap whose release failed): spool_release() it with
+ * consumed=true (the previous life may have died of it). */
 int spool_clean_tmp(struct spool *sp, errbuf *e);
 
 /* ========================================================== operator side */
@@ -475,38 +482,49 @@ enum spool_outcome spool_requeue(struct spool *sp, const char *from_dir,
 /* Everything `spoolctl status` shows, read in one pass. */
 struct spool_status_pack {
     char *name;
+    bool is_dir;
     uint64_t bytes;
-    spool_ns age;           /* now - mtime (server time) */
-    char node[SPOOL_NODE_MAX + 1];
-    int attempt;
-    char *reason;           /* failed: last line of PACK.err */
+    spool_ns age;           /* now - mtime (server time; for claims the
+                               mtime of the pack, kept by rename) */
+    char node[SPOOL_NODE_MAX + 1];  /* claimed: holder ("" released) */
+    int attempt;            /* claimed: as in struct spool_claim */
+    char *reason;           /* failed: last line of PACK.err, or NULL */
+};
+
+struct spool_status_node {
+    struct spool_node_info info;    /* info.name always set */
+    bool has_hb;            /* false: claims name it, nodes/N missing */
+    bool dead;
+    spool_ns age;           /* heartbeat age in server time, -1 none */
+    double lease_s;         /* lease used to judge it */
+    size_t claims;          /* claims it holds */
 };
 
 struct spool_status {
-    spool_ns now;               /* server now (probe file) */
-    bool now_ok;                /* false: probe failed, newest heartbeat
-                                   used instead (read-only spool) */
-    double settle_s, lease_s;   /* as given in the options */
+    spool_ns now;               /* server now (probe file in tmp/) */
+    bool now_ok;                /* false: probe failed (read-only spool),
+                                   newest heartbeat mtime used instead */
     size_t n_incoming, n_quiet; /* quiet: no change for settle seconds */
-    size_t n_working, n_waiting;/* claimed by a node / released */
-    size_t n_done, n_failed, n_other;
-    uint64_t backlog_bytes;     /* incoming + waiting */
-    double backlog_pages;       /* estimated from bytes and node counters */
+    size_t n_working, n_waiting;/* claimed by a node / released P@+K */
+    size_t n_done, n_failed;
+    size_t n_other;             /* foreign names in claimed/ */
+    uint64_t backlog_bytes;     /* incoming + waiting + working */
+    double bytes_per_page;      /* from node counters, else a default */
+    double backlog_pages;       /* backlog_bytes / bytes_per_page */
     double pages_per_min;       /* sum over live nodes */
-    double eta_s;               /* -1: unknown (no rate) */
-    struct spool_status_pack oldest;    /* oldest waiting (incoming or
-                                           released); name NULL if none */
-    struct spool_status_pack *working, *waiting, *failed;
-    size_t n_working_list, n_waiting_list, n_failed_list;
-    struct spool_nodes nodes;
-    bool *node_dead;            /* per nodes.v[i] */
-    spool_ns *node_age;         /* per nodes.v[i] */
-    size_t *node_claims;        /* per nodes.v[i] */
+    double eta_s;               /* backlog at that rate; -1 unknown */
+    struct spool_status_pack *incoming, *working, *waiting, *failed;
+                                /* n_incoming, n_working, ... entries;
+                                   incoming and waiting oldest first */
+    const struct spool_status_pack *oldest; /* oldest waiting pack
+                                   (incoming or released), NULL if none */
+    struct spool_status_node *nodes;
+    size_t n_nodes;
 };
 
 struct spool_status_opts {
     double settle_s;        /* 0 = 10 */
-    double lease_s;         /* 0 = each node's own declared lease, else 60 */
+    double lease_s;         /* 0 = each node's declared lease, else 60 */
 };
 
 int spool_status_read(struct spool *sp, const struct spool_status_opts *o,
