@@ -17,8 +17,8 @@ static const struct {
     stage_fn run;       /* NULL while a stage is not implemented */
 } stages[STAGE_COUNT] = {
     [STAGE_BORDER]    = { "border", NULL },
-    [STAGE_ORIENT]    = { "orient", NULL },
-    [STAGE_DESKEW]    = { "deskew", NULL },
+    [STAGE_ORIENT]    = { "orient", orient_stage },
+    [STAGE_DESKEW]    = { "deskew", deskew_stage },
     [STAGE_DESPECKLE] = { "despeckle", NULL },
     [STAGE_CROP]      = { "crop", NULL },
 };

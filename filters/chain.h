@@ -86,6 +86,8 @@ struct page_report {
     double skew;                /* degrees, > 0 = content was turned CCW */
     double skew_conf;
     bool deskewed;              /* a rotation was applied */
+    bool skew_known;            /* skew/skew_conf were measured by an earlier
+                                   stage (orient) on the page it passed on */
     uint64_t border_px;         /* black pixels removed as border */
     uint64_t specks;            /* black specks removed */
     uint64_t speck_px;          /* black pixels removed as specks */

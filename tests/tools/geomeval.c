@@ -1,0 +1,225 @@
+/*
+ * geomeval.c — measures the geometry stages (orient, deskew) and the skew
+ * detector, and their Leptonica counterparts, side by side on image files:
+ * one tab-separated line per page with what was found and the thread CPU
+ * milliseconds it took.  A measuring instrument for development and
+ * benchmarks, not a test.
+ *
+ *   geomeval [-v] [--lept] [--max-skew DEG] FILE[:CW]...
+ *
+ * FILE:CW turns the page clockwise by CW degrees (90/180/270) first.
+ * Columns: file, page; orient stage: cw applied, conf; deskew stage: skew,
+ * conf, rotated (0/1); ms of the orient and deskew stages (including their
+ * rotations); skew_find alone on the page as orient passed it on: angle,
+ * ms.  With --lept: pixFindSkew on that same page (angle in our sign,
+ * conf, ms) and pixOrientDetect + makeOrientDecision on the page as read
+ * (cw degrees to apply, -1 = undecided, ms).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <leptonica/allheaders.h>
+
+#include "chain.h"
+#include "orient.h"
+#include "pageio.h"
+#include "rotate.h"
+#include "skew.h"
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Leptonica's orientation decision as clockwise degrees to apply. */
+static int lept_orient_cw(int orient)
+{
+    switch (orient) {
+    case L_TEXT_ORIENT_UP: return 0;
+    case L_TEXT_ORIENT_LEFT: return 90;
+    case L_TEXT_ORIENT_DOWN: return 180;
+    case L_TEXT_ORIENT_RIGHT: return 270;
+    default: return -1;
+    }
+}
+
+/* Copies our page into a 1-bpp Leptonica PIX (same bit layout per byte;
+ * Leptonica keeps 32-bit words in native order). */
+static PIX *to_pix(const page *pg)
+{
+    PIX *pix = pixCreate(pg->width, pg->height, 1);
+    if (pix == NULL)
+        return NULL;
+    l_uint32 *data = pixGetData(pix);
+    int wpl = pixGetWpl(pix);
+    for (int y = 0; y < pg->height; y++) {
+        const uint8_t *row = page_row(pg, y);
+        for (int i = 0; i < wpl; i++) {
+            uint32_t w = 0;
+            for (int b = 0; b < 4; b++) {
+                size_t k = (size_t)i * 4 + (size_t)b;
+                w = (w << 8) | (k < pg->stride ? row[k] : 0);
+            }
+            data[(size_t)y * wpl + i] = w;
+        }
+    }
+    pixSetResolution(pix, (int)pg->xres, (int)pg->yres);
+    return pix;
+}
+
+static void lept_skew(const page *pg)
+{
+    PIX *pix = to_pix(pg);
+    l_float32 angle = 0, conf = 0;
+    double t0 = cpu_ms();
+    if (pix)
+        pixFindSkew(pix, &angle, &conf);
+    double t1 = cpu_ms();
+    printf("\t%.4f\t%.2f\t%.2f", angle, conf, t1 - t0);
+    pixDestroy(&pix);
+}
+
+static void lept_orient(const page *pg)
+{
+    PIX *pix = to_pix(pg);
+    l_float32 upconf = 0, leftconf = 0;
+    l_int32 orient = 0;
+    double t0 = cpu_ms();
+    if (pix) {
+        pixOrientDetect(pix, &upconf, &leftconf, 0, 0);
+        makeOrientDecision(upconf, leftconf, 0, 0, &orient, 0);
+    }
+    double t1 = cpu_ms();
+    printf("\t%d\t%.2f", lept_orient_cw(orient), t1 - t0);
+    pixDestroy(&pix);
+}
+
+/* Runs orient and deskew on one page and prints its line. */
+static int measure_page(const char *path, int index, page *pg,
+                        const struct chain_opts *o, bool lept, bool verbose)
+{
+    errbuf e;
+    struct page_report r;
+    memset(&r, 0, sizeof r);
+    page raw = { 0 };
+    if (lept && page_copy(&raw, pg, &e) < 0)
+        goto fail;
+    if (verbose) {
+        struct orient_est est;
+        if (orient_detect(pg, o, &est, &e) < 0)
+            goto fail;
+        for (int k = 0; k < 2; k++)
+            fprintf(stderr, "%s: dir %d: line_conf %.2f skew %.3f asym %+.3f "
+                    "vote_asym %+.3f lines %d\n", path, 90 * k,
+                    est.dir[k].line_conf, est.dir[k].skew, est.dir[k].asym,
+                    est.dir[k].vote_asym, est.dir[k].lines);
+    }
+    double t0 = cpu_ms();
+    if (orient_stage(pg, o, &r, &e) < 0)
+        goto fail;
+    double t1 = cpu_ms();
+    page upright = { 0 };
+    if (page_copy(&upright, pg, &e) < 0)
+        goto fail;
+    double t2 = cpu_ms();
+    if (deskew_stage(pg, o, &r, &e) < 0) {
+        page_free(&upright);
+        goto fail;
+    }
+    double t3 = cpu_ms();
+    struct skew_est se;
+    double t4 = cpu_ms();
+    int rc = skew_find(&upright, o->deskew.max_skew, &se, &e);
+    double t5 = cpu_ms();
+    if (rc < 0) {
+        page_free(&upright);
+        goto fail;
+    }
+    printf("%s\t%d\t%d\t%.2f\t%.4f\t%.2f\t%d\t%.2f\t%.2f\t%.4f\t%.2f", path,
+           index + 1, r.orientation, r.orient_conf, r.skew, r.skew_conf,
+           r.deskewed, t1 - t0, t3 - t2, se.angle, t5 - t4);
+    if (lept) {
+        lept_skew(&upright);
+        lept_orient(&raw);
+    }
+    printf("\n");
+    fflush(stdout);
+    page_free(&upright);
+    page_free(&raw);
+    return 0;
+fail:
+    page_free(&raw);
+    fprintf(stderr, "geomeval: %s: page %d: %s\n", path, index + 1, e.msg);
+    return -1;
+}
+
+static int measure_file(const char *arg, bool lept, bool verbose,
+                        double max_skew)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", arg);
+    int turn = 0;
+    char *colon = strrchr(path, ':');
+    if (colon && colon[1] >= '0' && colon[1] <= '9') {
+        turn = atoi(colon + 1);
+        *colon = '\0';
+    }
+    struct chain_opts o;
+    chain_opts_default(&o);
+    o.deskew.max_skew = max_skew;
+    errbuf e;
+    struct page_reader *rd;
+    if (page_reader_open(&rd, path, &o.read, &e) < 0) {
+        fprintf(stderr, "geomeval: %s: %s\n", path, e.msg);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < page_reader_count(rd); i++) {
+        page pg = { 0 }, t = { 0 };
+        if (page_reader_read(rd, i, &pg, &e) < 0 ||
+            page_rotate_quarter(&t, &pg, turn, &e) < 0) {
+            fprintf(stderr, "geomeval: %s: page %d: %s\n", path, i + 1, e.msg);
+            page_free(&pg);
+            rc = -1;
+            continue;
+        }
+        page_move(&pg, &t);
+        if (measure_page(path, i, &pg, &o, lept, verbose) < 0)
+            rc = -1;
+        page_free(&pg);
+    }
+    page_reader_close(rd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    bool lept = false, verbose = false;
+    double max_skew = 15.0;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--lept") == 0)
+            lept = true;
+        else if (strcmp(argv[i], "-v") == 0)
+            verbose = true;
+        else if (strcmp(argv[i], "--max-skew") == 0 && i + 1 < argc)
+            max_skew = atof(argv[++i]);
+        else {
+            fprintf(stderr, "usage: geomeval [-v] [--lept] [--max-skew DEG] FILE[:CW]...\n");
+            return 2;
+        }
+    }
+    if (i == argc) {
+        fprintf(stderr, "usage: geomeval [-v] [--lept] [--max-skew DEG] FILE[:CW]...\n");
+        return 2;
+    }
+    int rc = 0;
+    for (; i < argc; i++)
+        if (measure_file(argv[i], lept, verbose, max_skew) < 0)
+            rc = 1;
+    return rc;
+}
