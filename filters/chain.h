@@ -105,6 +105,10 @@ void chain_opts_default(struct chain_opts *o);
 const char *stage_name(enum stage_id s);
 int stage_from_name(const char *name);   /* -1 if unknown */
 
+/* Whether the stage is implemented in this build (chain_run_page fails
+ * with "filter 'X' is not available" on one that is not). */
+bool stage_available(enum stage_id s);
+
 /* Runs the stages of o on one page (in place) and fills *r. */
 int chain_run_page(page *pg, const struct chain_opts *o,
                    struct page_report *r, errbuf *e);
@@ -115,13 +119,20 @@ int chain_run_page(page *pg, const struct chain_opts *o,
  * temporary name in output's directory and renamed into place only when
  * complete.  Writes one JSON line per page to `report` if not NULL.  On
  * failure nothing is left at `output` and *e names the file and page:
- * "FILE: page N: REASON". */
+ * "FILE: page N: REASON" (N counts from 1 within FILE; FILE is the output
+ * for write errors), or "FILE: REASON" when no page is involved.
+ * With o->threads > 1, that many threads read and filter pages (each with
+ * its own reader) while the calling thread writes them in input order; at
+ * most 2 * threads pages are held in memory.  Every input is opened once
+ * first to count its pages, so a bad file fails before any work. */
 int chain_clean_files(const char *const *inputs, int ninputs,
                       const char *output, const struct chain_opts *o,
                       FILE *report, errbuf *e);
 
 /* Writes one JSON object for r (no newline) into buf; returns its length or
- * -1 if buf is too small. */
+ * -1 if buf is too small (PAGE_REPORT_JSON_MAX is always enough).  Numbers
+ * are written with a '.' whatever the locale; NaN and infinities as null. */
+#define PAGE_REPORT_JSON_MAX 1024
 int page_report_json(const struct page_report *r, char *buf, size_t len);
 
 /* The stages; see the top of this file. */

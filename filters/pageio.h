@@ -15,9 +15,23 @@
 struct page_reader;
 struct page_writer;
 
-/* Opens an image file (format detected from its content, not its name). */
+/* Opens an image file (format detected from its content, not its name):
+ * TIFF (bilevel in any compression libtiff decodes, strips or tiles; 8/16-bit
+ * grey, palette and RGB binarized with o->binarize), PBM/PGM/PPM (P1-P6,
+ * several images per file allowed) and PNG.  Pages larger than
+ * o->max_pixels are refused before anything of their size is allocated. */
 int page_reader_open(struct page_reader **rd, const char *path,
                      const struct read_opts *o, errbuf *e);
+
+/* The same on an open, seekable descriptor (which stays the caller's; the
+ * reader works on a duplicate that shares its file offset, so do not read
+ * from fd or open a second reader on it while this one is open).  name is
+ * used in messages only. */
+int page_reader_open_fd(struct page_reader **rd, int fd, const char *name,
+                        const struct read_opts *o, errbuf *e);
+
+/* "TIFF", "PNM" or "PNG". */
+const char *page_reader_format(const struct page_reader *rd);
 
 /* Number of pages in the file. */
 int page_reader_count(const struct page_reader *rd);
@@ -28,13 +42,18 @@ int page_reader_read(struct page_reader *rd, int index, page *pg, errbuf *e);
 
 void page_reader_close(struct page_reader *rd);
 
-/* Starts a multi-page G4 TIFF that will appear at `path` on commit. */
+/* Starts a multi-page G4 TIFF that will appear at `path` on commit.  The
+ * temporary file is `.BASENAME.XXXXXX` in path's directory (dot-prefixed so
+ * that directory scanners can skip it), created with mode 0666 & ~umask. */
 int page_writer_open(struct page_writer **wr, const char *path, errbuf *e);
 
 /* Appends one page (resolution preserved). */
 int page_writer_add(struct page_writer *wr, const page *pg, errbuf *e);
 
-/* Flushes, fsyncs, closes and renames into place; frees wr in every case. */
+/* Flushes, fsyncs, closes and renames into place, then fsyncs the
+ * directory (a filesystem that cannot sync directories, such as some FUSE
+ * ones, is not an error); frees wr in every case.  On failure before the
+ * rename the temporary file is removed and nothing appears at path. */
 int page_writer_commit(struct page_writer *wr, errbuf *e);
 
 /* Removes the temporary file and frees wr. */
