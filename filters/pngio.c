@@ -203,8 +203,13 @@ static int png_finish(struct png_reader *pr, struct png_job *j, errbuf *e)
  * state lives in the caller's frame. */
 static int png_guarded(struct png_reader *pr, struct png_job *j, errbuf *e)
 {
-    if (setjmp(png_jmpbuf(j->png)))
+    if (setjmp(png_jmpbuf(j->png))) {
+        if (ferror(pr->fp))
+            return err_set(e, "read error");
+        if (feof(pr->fp))
+            return err_set(e, "truncated file");
         return err_set(e, "%s", pr->msg[0] ? pr->msg : "PNG decoding failed");
+    }
     return png_decode(pr, j, e);
 }
 

@@ -198,7 +198,7 @@ static int pnm_scan(struct pnm_reader *pr, errbuf *e)
             return err_errno(e, errno, "cannot seek");
         if (pnm_header(pr->fp, &im, e) < 0) {
             if (pr->n > 0)
-                err_prefix(e, "image %d", pr->n + 1);
+                err_set(e, "unexpected data after image %d", pr->n);
             return -1;
         }
         if (pnm_add(pr, &im, e) < 0)
@@ -313,7 +313,7 @@ static int pnm_grey(FILE *fp, const struct pnm_image *im, const uint8_t *lut,
                 unsigned long u;
                 if (row) {
                     v[c] = raw_sample(row, (size_t)x * spp + c, wide);
-                } else if (read_uint(fp, false, im->maxval, &u) < 0) {
+                } else if (read_uint(fp, false, 65535, &u) < 0) {
                     rc = feof(fp) || ferror(fp) ? truncated(fp, y, e)
                        : err_set(e, "bad sample at row %d, column %d", y + 1, x + 1);
                     break;

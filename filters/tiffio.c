@@ -39,21 +39,45 @@ struct tiff_msgs {
     int nwarnings;
 };
 
+/* Formats a libtiff message without the "FILENAME: " some of them start
+ * with (the caller names the file itself). */
+static void tiff_format(TIFF *tif, char *buf, size_t len, const char *fmt,
+                        va_list ap)
+{
+    vsnprintf(buf, len, fmt, ap);
+    const char *name = tif ? TIFFFileName(tif) : NULL;
+    size_t n = name ? strlen(name) : 0;
+    if (n && strncmp(buf, name, n) == 0 && buf[n] == ':' && buf[n + 1] == ' ')
+        memmove(buf, buf + n + 2, strlen(buf + n + 2) + 1);
+}
+
 static int tiff_on_error(TIFF *tif, void *user, const char *module,
                          const char *fmt, va_list ap)
 {
     struct tiff_msgs *m = user;
     if (m->first_error[0] == '\0')
-        vsnprintf(m->first_error, sizeof m->first_error, fmt, ap);
+        tiff_format(tif, m->first_error, sizeof m->first_error, fmt, ap);
     return 1;   /* handled: do not call the global handler */
 }
 
+/* Warnings are kept (while decoding they mean corrupt data); one about an
+ * I/O error is an error: libtiff drops a tag it cannot read to the end of
+ * the file, which only happens to truncated files. */
 static int tiff_on_warning(TIFF *tif, void *user, const char *module,
                            const char *fmt, va_list ap)
 {
     struct tiff_msgs *m = user;
+    char msg[sizeof m->first_warning];
+    tiff_format(tif, msg, sizeof msg, fmt, ap);
     if (m->nwarnings++ == 0)
-        vsnprintf(m->first_warning, sizeof m->first_warning, fmt, ap);
+        memcpy(m->first_warning, msg, sizeof msg);
+    if (strstr(msg, "IO error") && m->first_error[0] == '\0') {
+        char *cut = strstr(msg, "; tag ignored");
+        if (cut)
+            *cut = '\0';
+        snprintf(m->first_error, sizeof m->first_error,
+                 "truncated file (%s)", msg);
+    }
     return 1;
 }
 
@@ -86,7 +110,7 @@ static TIFF *tiff_fdopen(int fd, const char *name, const char *mode,
     TIFF *tif = TIFFFdOpenExt(fd, name, mode, opts);
     TIFFOpenOptionsFree(opts);
     if (tif == NULL)
-        err_set(e, "%s", msgs_error(msgs, "cannot open as TIFF"));
+        err_set(e, "not a readable TIFF: %s", msgs_error(msgs, "open failed"));
     return tif;
 }
 
@@ -153,14 +177,32 @@ int tiff_reader_open(struct page_reader *rd, int fd, const char *name,
         free(tr);
         return -1;
     }
-    msgs_clear(&tr->msgs);
+    if (tr->msgs.first_error[0]) {
+        err_set(e, "not a readable TIFF: %s", tr->msgs.first_error);
+        tiff_reader_close(tr);
+        return -1;
+    }
     tdir_t n = TIFFNumberOfDirectories(tr->tif);
     if (tr->msgs.first_error[0] || n < 1) {
         err_set(e, "bad page list: %s", msgs_error(&tr->msgs, "no pages"));
         tiff_reader_close(tr);
         return -1;
     }
-    tr->cur = 0;
+    /* libtiff stops counting at an IFD loop or an unreadable directory
+     * without an error; the last page counted must really be the last */
+    tr->cur = (int)n - 1;
+    if (!TIFFSetDirectory(tr->tif, n - 1) || tr->msgs.first_error[0]) {
+        err_set(e, "bad page list: page %u: %s", (unsigned)n,
+                msgs_error(&tr->msgs, "cannot read directory"));
+        tiff_reader_close(tr);
+        return -1;
+    }
+    if (!TIFFLastDirectory(tr->tif)) {
+        err_set(e, "bad page list: the directory chain does not end after "
+                "page %u (IFD loop or bad directory offset)", (unsigned)n);
+        tiff_reader_close(tr);
+        return -1;
+    }
     rd->ops = &tiff_ops;
     rd->impl = tr;
     rd->npages = (int)n;
@@ -222,6 +264,15 @@ static int tiff_palette(TIFF *tif, struct tiff_page *tp, errbuf *e)
     return 0;
 }
 
+static const char *photometric_name(uint16_t photo)
+{
+    static const char *const names[] = {
+        "min-is-white", "min-is-black", "RGB", "palette", "transparency mask",
+        "CMYK", "YCbCr", "photometric 7", "CIE L*a*b*",
+    };
+    return photo < sizeof names / sizeof *names ? names[photo] : "other photometric";
+}
+
 /* Classifies the sample layout; refuses what we do not read. */
 static int tiff_classify(TIFF *tif, struct tiff_page *tp, errbuf *e)
 {
@@ -261,7 +312,7 @@ static int tiff_classify(TIFF *tif, struct tiff_page *tp, errbuf *e)
         return 0;
     }
     return err_set(e, "unsupported image: %u bits per sample, %u samples per "
-                   "pixel, photometric %u%s", bps, spp, photo,
+                   "pixel, %s%s", bps, spp, photometric_name(photo),
                    planar == PLANARCONFIG_SEPARATE && spp > 1
                    ? ", separate planes" : "");
 }
@@ -349,8 +400,9 @@ static int tiff_decoded(struct tiff_reader *tr, tmsize_t got, tmsize_t want,
                         const char *what, uint32_t s, errbuf *e)
 {
     if (got < 0 || tr->msgs.first_error[0])
-        return err_set(e, "%s %u: %s", what, s,
-                       msgs_error(&tr->msgs, "decoding failed"));
+        return err_set(e, "%s %u: %s", what, s, msgs_error(&tr->msgs,
+                       tr->msgs.nwarnings ? tr->msgs.first_warning
+                                          : "decoding failed"));
     if (tr->msgs.nwarnings)
         return err_set(e, "%s %u: corrupt data: %s", what, s,
                        tr->msgs.first_warning);
