@@ -16,7 +16,6 @@
  * lines would be horizontal, its edge map, sweep and line analysis. */
 struct cand {
     page pg;
-    struct start_map m;
     struct skew_sweep sw;
     double angle;       /* refined skew */
     double up, down;    /* edges in the zones above / below the line cores */
@@ -26,7 +25,6 @@ struct cand {
 
 static void cand_free(struct cand *c)
 {
-    start_map_free(&c->m);
     page_free(&c->pg);
 }
 
@@ -93,7 +91,8 @@ static void line_zones(const float *p, int n, int win, float floor_v,
 static int analyse_lines(struct cand *c, int win, errbuf *e)
 {
     struct strip_prof sp;
-    if (strip_prof_build(&sp, &c->m, 1, tan(c->angle * M_PI / 180), 2, e) < 0)
+    if (strip_prof_build(&sp, &c->pg, MAP_EDGES, 1, tan(c->angle * M_PI / 180),
+                         2, e) < 0)
         return -1;
     float *reg = malloc((size_t)sp.nbins * sizeof *reg);
     if (reg == NULL) {
@@ -119,8 +118,7 @@ static int cand_build(struct cand *c, const page *red, int turn, double max_skew
     memset(c, 0, sizeof *c);
     if (page_rotate_quarter(&c->pg, red, turn, e) < 0)
         return -1;
-    if (start_map_build(&c->m, &c->pg, MAP_EDGES, e) < 0 ||
-        skew_sweep(&c->m, max_skew, 0.5, 4, &c->sw, e) < 0) {
+    if (skew_sweep(&c->pg, MAP_EDGES, max_skew, 0.5, 4, &c->sw, e) < 0) {
         cand_free(c);
         return -1;
     }
@@ -162,7 +160,8 @@ static int reduce_for_orient(page *red, const page *pg, double *dpi, errbuf *e)
 static int cand_measure(struct cand *c, int win, struct orient_dir *d, errbuf *e)
 {
     double sc;
-    if (skew_refine(&c->m, c->sw.angle, 0.6, 0.01, &c->angle, &sc, e) < 0 ||
+    if (skew_refine(&c->pg, MAP_EDGES, c->sw.angle, 0.6, 0.01, &c->angle, &sc,
+                    e) < 0 ||
         analyse_lines(c, win, e) < 0)
         return -1;
     d->line_conf = c->sw.conf;

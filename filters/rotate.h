@@ -25,13 +25,4 @@ int page_rotate_quarter(page *dst, const page *src, int cw_degrees, errbuf *e);
 int page_rotate_shear(page *dst, const page *src, double ccw_degrees,
                       uint64_t *lost, errbuf *e);
 
-/* The shears themselves, exposed for tests and for the detectors.
- * page_shear_rows: row y of src moves right by shift[y] pixels (negative =
- * left) into row y + dy of dst; ink that leaves dst is dropped.
- * page_shear_cols: column x of src moves down by shift[x] pixels into
- * column x of dst (-1 only when out of memory).  Both OR into dst, which the
- * caller allocates (white). */
-void page_shear_rows(page *dst, const page *src, const int *shift, int dy);
-int page_shear_cols(page *dst, const page *src, const int *shift, errbuf *e);
-
 #endif

@@ -8,22 +8,11 @@
 #include "chain.h"
 #include "page.h"
 
-/* Run starts (black pixels whose left neighbour is white) counted per
- * 8-pixel byte: c[y * nbytes + b] for the byte b of row y. */
-struct start_map {
-    int width, height, nbytes;
-    uint8_t *c;
-};
-
 enum map_feature {
     MAP_STARTS,         /* black pixels whose left neighbour is white */
     MAP_EDGES,          /* pixels that differ from their left neighbour */
     MAP_INK             /* black pixels */
 };
-
-int start_map_build(struct start_map *m, const page *pg, enum map_feature f,
-                    errbuf *e);
-void start_map_free(struct start_map *m);
 
 /* Row profiles of run starts, one per 64-pixel strip, of the page sheared
  * vertically by `slope`: v[s * nbins + i] = starts of strip s whose sheared
@@ -35,7 +24,7 @@ struct strip_prof {
     float *v;
 };
 
-int strip_prof_build(struct strip_prof *sp, const struct start_map *m,
+int strip_prof_build(struct strip_prof *sp, const page *pg, enum map_feature f,
                      int binh, double slope, int margin, errbuf *e);
 void strip_prof_free(struct strip_prof *sp);
 
@@ -52,11 +41,11 @@ struct skew_sweep {
     double conf;        /* (peak - median) / median */
 };
 
-int skew_sweep(const struct start_map *m, double max_deg, double step,
-               int binh, struct skew_sweep *out, errbuf *e);
+int skew_sweep(const page *pg, enum map_feature f, double max_deg,
+               double step, int binh, struct skew_sweep *out, errbuf *e);
 
 /* Searches the angle within near +- range degrees to tol degrees. */
-int skew_refine(const struct start_map *m, double near, double range,
+int skew_refine(const page *pg, enum map_feature f, double near, double range,
                 double tol, double *angle, double *score, errbuf *e);
 
 /* 2x2 OR reduction (a reduced pixel is black if any source pixel is). */
