@@ -259,6 +259,8 @@ int skew_sweep(const page *pg, enum map_feature f, double max_deg,
     qsort(sc + n, (size_t)n, sizeof *sc, cmp_double);
     out->median = sc[n + n / 2];
     out->conf = out->median > 0 ? (out->peak - out->median) / out->median : 0;
+    if (!(out->conf > 0))
+        out->angle = 0;         /* flat: no direction is better */
     free(sc);
     free(work);
     strip_prof_free(&sp);
@@ -300,17 +302,23 @@ int skew_refine(const page *pg, enum map_feature f, double near, double range,
  *   2. profiles sheared per byte by the best sweep angle, 1-row bins, and
  *      a golden-section search of the residual within +-0.6 degree.
  * Confidence: (peak - median of the sweep) / median: 0 for a blank or
- * isotropic page, large for lines of text.  Limits: |max_deg| <= 45; a page
- * narrower than 128 pixels gives no useful angle (conf stays low).
+ * isotropic page, large for lines of text; pages smaller than
+ * SKEW_MIN_WIDTH x SKEW_MIN_HEIGHT get angle 0 and conf 0.  Limits:
+ * |max_deg| <= 45.
  */
 int skew_find(const page *pg, double max_deg, struct skew_est *est, errbuf *e)
 {
     memset(est, 0, sizeof *est);
     if (!(max_deg > 0) || max_deg > 45)
         max_deg = 45;
+    if (pg->width < SKEW_MIN_WIDTH || pg->height < SKEW_MIN_HEIGHT)
+        return 0;               /* too small to say anything */
     struct skew_sweep sw;
-    if (skew_sweep(pg, MAP_STARTS, max_deg, 0.5, 8, &sw, e) < 0 ||
-        skew_refine(pg, MAP_STARTS, sw.angle, 0.6, 0.001, &est->angle,
+    if (skew_sweep(pg, MAP_STARTS, max_deg, 0.5, 8, &sw, e) < 0)
+        return -1;
+    if (sw.conf <= 0)
+        return 0;               /* flat sweep: blank or featureless */
+    if (skew_refine(pg, MAP_STARTS, sw.angle, 0.6, 0.001, &est->angle,
                     &est->score, e) < 0)
         return -1;
     est->conf = sw.conf;
@@ -368,8 +376,10 @@ int deskew_stage(page *pg, const struct chain_opts *o, struct page_report *r,
                  errbuf *e)
 {
     double max = o->deskew.max_skew > 0 ? fmin(o->deskew.max_skew, 45) : 15;
-    double angle, conf;
-    if (r->skew_known && fabs(r->skew) <= max) {
+    double angle = 0, conf = 0;
+    if (pg->width < SKEW_MIN_WIDTH || pg->height < SKEW_MIN_HEIGHT) {
+        /* too small: nothing measured, nothing done */
+    } else if (r->skew_known && fabs(r->skew) <= max && r->skew_conf > 0) {
         double score;
         if (skew_refine(pg, MAP_STARTS, r->skew, 0.25, 0.001, &angle, &score,
                         e) < 0)

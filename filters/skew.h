@@ -51,6 +51,10 @@ int skew_refine(const page *pg, enum map_feature f, double near, double range,
 /* 2x2 OR reduction (a reduced pixel is black if any source pixel is). */
 int page_reduce2(page *dst, const page *src, errbuf *e);
 
+/* Smallest page skew_find and the deskew stage measure (pixels). */
+#define SKEW_MIN_WIDTH  128
+#define SKEW_MIN_HEIGHT 64
+
 struct skew_est {
     double angle;       /* degrees, > 0 = content turned counter-clockwise */
     double conf;        /* peak over background of the sweep; 0 = no signal */

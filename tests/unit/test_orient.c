@@ -112,6 +112,40 @@ static void blank_page_has_no_orientation(void **state)
     page_free(&pg);
 }
 
+/* Degenerate pages (one pixel, one row, one column, all black, random
+ * noise) go through both stages without harm: nothing is turned or
+ * rotated, sizes stay. */
+static void odd_pages_are_safe(void **state)
+{
+    static const int sizes[][2] = {
+        { 1, 1 }, { 2, 3 }, { 1, 3000 }, { 3000, 1 }, { 70, 5 }, { 9, 2000 },
+        { 2000, 9 }, { 64, 64 }, { 65, 127 },
+    };
+    struct chain_opts o;
+    chain_opts_default(&o);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int fill = 0; fill < 3; fill++) {
+            page pg;
+            errbuf e;
+            struct page_report r;
+            memset(&r, 0, sizeof r);
+            assert_int_equal(page_alloc(&pg, sizes[i][0], sizes[i][1], 300, 300,
+                                        0, &e), 0);
+            uint64_t s = i + 1;
+            for (int y = 0; y < pg.height; y++)
+                for (int x = 0; x < pg.width; x++)
+                    if (fill == 2 || (fill == 1 && geom_rand(&s) % 3 == 0))
+                        page_set(&pg, x, y, 1);
+            assert_int_equal(orient_stage(&pg, &o, &r, &e), 0);
+            assert_int_equal(deskew_stage(&pg, &o, &r, &e), 0);
+            assert_int_equal(r.orientation, 0);
+            assert_false(r.deskewed);
+            assert_int_equal(pg.width, sizes[i][0]);
+            assert_int_equal(pg.height, sizes[i][1]);
+            page_free(&pg);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +153,7 @@ int main(void)
         cmocka_unit_test(stage_turns_upright_and_reports_skew),
         cmocka_unit_test(non_text_is_left_alone),
         cmocka_unit_test(blank_page_has_no_orientation),
+        cmocka_unit_test(odd_pages_are_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
