@@ -268,10 +268,14 @@ int skew_sweep(const page *pg, enum map_feature f, double max_deg,
 }
 
 /*
- * Fine search around `near` degrees: the map is sheared by tan(near) per
- * byte column, then the residual slope is searched within +-range degrees
- * on 1-row bins to `tol` degrees (golden section).  Shears compose by
- * adding slopes, so the angle is atan(tan(near) + residual).
+ * Fine search around `near` degrees: the page's feature counts are sheared
+ * by tan(near) per byte (strip_prof_build), then the residual slope is
+ * searched within +-range degrees on 1-row bins: first on a grid of 0.1
+ * degree (the score of a warped or multi-column page can have several
+ * local maxima there), then by golden section within one grid step of the
+ * best grid point, to `tol` degrees.  Shears compose by adding slopes, so
+ * the angle is atan(tan(near) + residual).  Cost: one profile build and
+ * 2*ceil(range/0.1)+1 + log(0.2/tol)/log(1.618) scores.
  */
 int skew_refine(const page *pg, enum map_feature f, double near, double range,
                 double tol, double *angle, double *score, errbuf *e)
@@ -285,8 +289,18 @@ int skew_refine(const page *pg, enum map_feature f, double near, double range,
         strip_prof_free(&sp);
         return err_set(e, "out of memory");
     }
-    double k = tan(range * DEG);
-    double res = refine_max(&sp, -k, k, tol * DEG, work, score);
+    int n = (int)ceil(range / 0.1 - 1e-9);
+    double step = range / (n > 0 ? n : 1), best = -1, at = 0;
+    for (int i = -n; i <= n && n > 0; i++) {
+        double sc = strip_prof_score(&sp, tan(i * step * DEG), work);
+        if (sc > best) {
+            best = sc;
+            at = i * step;
+        }
+    }
+    double lo = fmax(at - step, -range), hi = fmin(at + step, range);
+    double res = refine_max(&sp, tan(lo * DEG), tan(hi * DEG), tol * DEG, work,
+                            score);
     *angle = atan(tan(near * DEG) + res) / DEG;
     free(work);
     strip_prof_free(&sp);
@@ -368,7 +382,7 @@ int page_reduce2(page *dst, const page *src, errbuf *e)
  * The deskew stage.  The angle comes from a full search (skew_find) or,
  * when an earlier stage already measured the skew of this page
  * (r->skew_known, set by orient from its reduced copy), from a search
- * within +-0.25 degree of that value at full resolution.  The page is
+ * within +-0.2 degree of that value at full resolution.  The page is
  * rotated back (three shears, keeping its size) only when the confidence
  * is at least min_conf and the angle is between min_angle and max_skew.
  */
@@ -381,7 +395,7 @@ int deskew_stage(page *pg, const struct chain_opts *o, struct page_report *r,
         /* too small: nothing measured, nothing done */
     } else if (r->skew_known && fabs(r->skew) <= max && r->skew_conf > 0) {
         double score;
-        if (skew_refine(pg, MAP_STARTS, r->skew, 0.25, 0.001, &angle, &score,
+        if (skew_refine(pg, MAP_STARTS, r->skew, 0.2, 0.001, &angle, &score,
                         e) < 0)
             return -1;
         conf = r->skew_conf;
