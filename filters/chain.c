@@ -216,6 +216,11 @@ static int pack_total(const struct pack *pk)
     return pk->start[pk->ninputs];
 }
 
+static bool cancelled(const struct pack *pk)
+{
+    return pk->o->cancel && atomic_load(pk->o->cancel) != 0;
+}
+
 /* Opens every input once to count its pages. */
 static int pack_plan(struct pack *pk, errbuf *e)
 {
@@ -326,6 +331,10 @@ static int run_sequential(const struct pack *pk, struct page_writer *wr,
     struct reader_cache c = { NULL, -1 };
     int rc = 0;
     for (int k = 0; k < pack_total(pk) && rc == 0; k++) {
+        if (cancelled(pk)) {
+            rc = err_set(e, "%s: interrupted", pk->output);
+            break;
+        }
         struct done_page d;
         process_page(pk, &c, k, &d);
         if (d.state == SLOT_FAILED) {
@@ -349,6 +358,7 @@ struct pool {
     pthread_cond_t work;        /* a claim may have become possible */
     pthread_cond_t done;        /* a slot was filled */
     int next_claim, next_write, window;
+    int running;                /* workers that have not returned */
     bool stop;
     struct done_page *slots;
 };
@@ -362,7 +372,7 @@ static void *worker_main(void *arg)
         while (!p->stop && p->next_claim < pack_total(p->pk) &&
                p->next_claim >= p->next_write + p->window)
             pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop || p->next_claim >= pack_total(p->pk)) {
+        if (p->stop || p->next_claim >= pack_total(p->pk) || cancelled(p->pk)) {
             pthread_mutex_unlock(&p->mu);
             break;
         }
@@ -376,16 +386,28 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->mu);
     }
     cache_close(&c);
+    pthread_mutex_lock(&p->mu);
+    p->running--;
+    pthread_cond_broadcast(&p->done);   /* the writer may wait for us */
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
-/* Takes the result for page k out of its slot, waiting for it. */
+/* Takes the result for page k out of its slot, waiting for it; if every
+ * worker has stopped (cancelled) without filling it, the page fails. */
 static void pool_take(struct pool *p, int k, struct done_page *d)
 {
     struct done_page *s = &p->slots[k % p->window];
     pthread_mutex_lock(&p->mu);
-    while (s->state == SLOT_EMPTY)
+    while (s->state == SLOT_EMPTY && p->running > 0)
         pthread_cond_wait(&p->done, &p->mu);
+    if (s->state == SLOT_EMPTY) {
+        pthread_mutex_unlock(&p->mu);
+        memset(d, 0, sizeof *d);
+        d->state = SLOT_FAILED;
+        err_set(&d->e, "%s: interrupted", p->pk->output);
+        return;
+    }
     *d = *s;
     s->state = SLOT_EMPTY;
     memset(&s->pg, 0, sizeof s->pg);
@@ -406,6 +428,8 @@ static int pool_write_all(struct pool *p, struct page_writer *wr, errbuf *e)
 {
     struct done_page d;
     for (int k = 0; k < pack_total(p->pk); k++) {
+        if (cancelled(p->pk))
+            return err_set(e, "%s: interrupted", p->pk->output);
         pool_take(p, k, &d);
         if (d.state == SLOT_FAILED) {
             *e = d.e;
@@ -433,8 +457,14 @@ static int run_parallel(const struct pack *pk, struct page_writer *wr,
     pthread_cond_init(&p.done, NULL);
     int started = 0, rc = 0;
     for (; started < nthreads; started++) {
+        pthread_mutex_lock(&p.mu);
+        p.running++;
+        pthread_mutex_unlock(&p.mu);
         int err = pthread_create(&tids[started], NULL, worker_main, &p);
         if (err != 0) {
+            pthread_mutex_lock(&p.mu);
+            p.running--;
+            pthread_mutex_unlock(&p.mu);
             rc = err_errno(e, err, "cannot start a thread");
             break;
         }

@@ -15,6 +15,7 @@
 #ifndef SPOOLD_CHAIN_H
 #define SPOOLD_CHAIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,10 @@ struct chain_opts {
     struct crop_opts crop;
     struct read_opts read;
     int threads;                        /* pages of one file in parallel */
+    /* If not NULL, chain_clean_files checks it before each page and, once
+     * it is non-zero, stops, removes its temporary output and fails with
+     * "interrupted" (set it from a signal-waiting thread or handler). */
+    const atomic_int *cancel;
 };
 
 struct page_report {

@@ -6,14 +6,17 @@
  *   spoolfilter [OPTIONS] INPUT... OUTPUT
  *
  * Exit status 0 on success, 1 when a file cannot be cleaned (one line on
- * stderr: "spoolfilter: FILE: page N: REASON"), 2 on a usage error.  No
- * output file and no report file appear on failure.
+ * stderr: "spoolfilter: FILE: page N: REASON"), 2 on a usage error, 128+N
+ * when stopped by signal N (SIGINT, SIGTERM, SIGHUP).  No output file, no
+ * report file and no temporary file stay behind on failure.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +344,56 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
     return -1;
 }
 
+/* ------------------------------------------------------------- signals */
+
+/* SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one
+ * thread with sigwait, which raises the chain's cancel flag: the chain
+ * stops before its next page and removes its temporary file.  SIGPIPE is
+ * ignored so that a closed report pipe is a write error, not a kill. */
+struct sigwatch {
+    sigset_t set;
+    atomic_int caught;      /* the signal number, 0 while none */
+    pthread_t tid;
+    bool running;
+};
+
+static void *sigwatch_main(void *arg)
+{
+    struct sigwatch *w = arg;
+    int sig;
+    if (sigwait(&w->set, &sig) == 0)
+        atomic_store(&w->caught, sig);
+    return NULL;
+}
+
+static int sigwatch_start(struct sigwatch *w)
+{
+    sigemptyset(&w->set);
+    sigaddset(&w->set, SIGINT);
+    sigaddset(&w->set, SIGTERM);
+    sigaddset(&w->set, SIGHUP);
+    atomic_init(&w->caught, 0);
+    signal(SIGPIPE, SIG_IGN);
+    int err = pthread_sigmask(SIG_BLOCK, &w->set, NULL);
+    if (err == 0)
+        err = pthread_create(&w->tid, NULL, sigwatch_main, w);
+    if (err != 0) {
+        fprintf(stderr, PROG ": cannot watch signals: %s\n", strerror(err));
+        return -1;
+    }
+    w->running = true;
+    return 0;
+}
+
+static void sigwatch_stop(struct sigwatch *w)
+{
+    if (!w->running)
+        return;
+    pthread_cancel(w->tid);     /* sigwait is a cancellation point */
+    pthread_join(w->tid, NULL);
+    w->running = false;
+}
+
 /* ------------------------------------------------------------- main */
 
 static int parse_args(struct cli *c, int argc, char **argv)
@@ -363,6 +416,57 @@ static int parse_args(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* Where report lines go: nowhere, stdout, or a memory buffer written to
+ * the report file (atomically) only on success; with -v also stderr. */
+struct sink {
+    char *buf;
+    size_t len;
+    FILE *dest;         /* stdout, the memory stream, or NULL */
+    FILE *stream;       /* what the chain writes to: dest or the tee */
+    struct tee tee;
+};
+
+static int sink_open(struct sink *k, const struct cli *c)
+{
+    memset(k, 0, sizeof *k);
+    if (c->report && strcmp(c->report, "-") == 0)
+        k->dest = stdout;
+    else if (c->report && (k->dest = open_memstream(&k->buf, &k->len)) == NULL) {
+        fprintf(stderr, PROG ": %s: %s\n", c->report, strerror(errno));
+        return -1;
+    }
+    k->stream = k->dest;
+    if (!c->verbose)
+        return 0;
+    k->tee.dest = k->dest;
+    cookie_io_functions_t io = { .write = tee_write };
+    k->stream = fopencookie(&k->tee, "w", io);
+    if (k->stream == NULL) {
+        fprintf(stderr, PROG ": cannot set up -v: %s\n", strerror(errno));
+        if (k->dest && k->dest != stdout)
+            fclose(k->dest);
+        free(k->buf);
+        return -1;
+    }
+    setvbuf(k->stream, NULL, _IOLBF, 0);    /* progress as it happens */
+    return 0;
+}
+
+/* Flushes and closes; 0, or -1 with the reason printed. */
+static int sink_close(struct sink *k, const struct cli *c)
+{
+    int rc = 0;
+    if (k->stream && k->stream != k->dest && fclose(k->stream) != 0) {
+        fprintf(stderr, PROG ": cannot write the report: %s\n", strerror(errno));
+        rc = -1;
+    }
+    if (k->dest && k->dest != stdout && fclose(k->dest) != 0 && rc == 0) {
+        fprintf(stderr, PROG ": %s: %s\n", c->report, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
 static int clean(struct cli *c, struct inputs *in, const char *output,
                  mode_t umask_now)
 {
@@ -371,49 +475,30 @@ static int clean(struct cli *c, struct inputs *in, const char *output,
         fprintf(stderr, PROG ": %s: is a directory\n", output);
         return 1;
     }
-    char *buf = NULL;
-    size_t buflen = 0;
-    FILE *dest = NULL, *report = NULL;
-    if (c->report && strcmp(c->report, "-") == 0)
-        dest = stdout;
-    else if (c->report && (dest = open_memstream(&buf, &buflen)) == NULL) {
-        fprintf(stderr, PROG ": %s: %s\n", c->report, strerror(errno));
+    struct sink k;
+    if (sink_open(&k, c) < 0)
         return 1;
-    }
-    struct tee t = { dest, 0 };
-    cookie_io_functions_t io = { .write = tee_write };
-    report = c->verbose ? fopencookie(&t, "w", io) : dest;
-    if (c->verbose && report == NULL) {
-        fprintf(stderr, PROG ": cannot set up -v: %s\n", strerror(errno));
-        if (dest && dest != stdout)
-            fclose(dest);
-        free(buf);
-        return 1;
-    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     errbuf e;
     int rc = chain_clean_files((const char *const *)in->path, in->n, output,
-                               &c->o, report, &e);
+                               &c->o, k.stream, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (rc < 0)
+    int closed = sink_close(&k, c);
+    if (rc < 0)     /* after the report's last lines */
         fprintf(stderr, PROG ": %s\n", e.msg);
-    if (report && report != dest && fclose(report) != 0 && rc == 0) {
-        fprintf(stderr, PROG ": cannot write the report: %s\n", strerror(errno));
+    else
+        rc = closed;
+    if (rc == 0 && k.buf &&
+        write_file_atomic(c->report, k.buf, k.len, 0666 & ~umask_now) < 0)
         rc = -1;
-    }
-    if (dest && dest != stdout && fclose(dest) != 0 && rc == 0) {
-        fprintf(stderr, PROG ": %s: %s\n", c->report, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && buf && write_file_atomic(c->report, buf, buflen,
-                                            0666 & ~umask_now) < 0)
-        rc = -1;
-    free(buf);
+    free(k.buf);
     if (rc == 0 && c->verbose) {
-        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        double s = (double)(t1.tv_sec - t0.tv_sec) +
+                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        long n = k.tee.lines;
         fprintf(stderr, PROG ": %s: %ld pages in %.3f s (%.1f ms/page)\n",
-                output, t.lines, s, t.lines ? s * 1e3 / (double)t.lines : 0.0);
+                output, n, s, n ? s * 1e3 / (double)n : 0.0);
     }
     return rc < 0 ? 1 : 0;
 }
@@ -434,8 +519,18 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    struct sigwatch sw = { .running = false };
+    if (sigwatch_start(&sw) < 0) {
+        inputs_free(&in);
+        return 1;
+    }
+    c.o.cancel = &sw.caught;
     rc = clean(&c, &in, argv[argc - 1], umask_now);
+    sigwatch_stop(&sw);
     inputs_free(&in);
+    int sig = atomic_load(&sw.caught);
+    if (rc != 0 && sig != 0)
+        rc = 128 + sig;
     if (fclose(stdout) != 0 && rc == 0) {
         fprintf(stderr, PROG ": standard output: %s\n", strerror(errno));
         rc = 1;

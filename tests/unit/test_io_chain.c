@@ -317,6 +317,53 @@ static void clean_files_bad_inputs(void **state)
     fixture_free(&f);
 }
 
+/* A report stream that raises the cancel flag once `after` lines came. */
+struct canceller {
+    atomic_int *flag;
+    int lines, after;
+};
+
+static ssize_t cancel_write(void *cookie, const char *buf, size_t len)
+{
+    struct canceller *c = cookie;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\n' && ++c->lines >= c->after)
+            atomic_store(c->flag, 15);
+    return (ssize_t)len;
+}
+
+/* Cancelling stops before the next page and leaves nothing behind, with
+ * or without threads, whether set before the start or after a page. */
+static void clean_files_cancel(void **state)
+{
+    static const int threads[] = { 1, 3 };
+    for (size_t t = 0; t < 2; t++)
+        for (int after = 0; after < 3; after++) {
+            struct fixture f;
+            char name[32];
+            snprintf(name, sizeof name, "cancel%d%d", threads[t], after);
+            fixture_make(&f, name);
+            const char *inputs[] = { f.a, f.b, f.c };
+            atomic_int flag;
+            atomic_init(&flag, after == 0 ? 2 : 0);
+            struct chain_opts o = io_only(threads[t]);
+            o.cancel = &flag;
+            struct canceller c = { &flag, 0, after };
+            cookie_io_functions_t io = { .write = cancel_write };
+            FILE *report = fopencookie(&c, "w", io);
+            setvbuf(report, NULL, _IONBF, 0);
+            errbuf e = { "" };
+            assert_int_equal(chain_clean_files(inputs, 3, f.out, &o, report, &e), -1);
+            fclose(report);
+            char want[4400];
+            snprintf(want, sizeof want, "%s: interrupted", f.out);
+            assert_string_equal(e.msg, want);
+            assert_true(c.lines <= after + 2 * threads[t]);
+            assert_int_equal(dir_entries(f.sub), 3);   /* the inputs only */
+            fixture_free(&f);
+        }
+}
+
 /* ------------------------------------------------------------- report */
 
 static void report_json_edge_values(void **state)
@@ -377,6 +424,7 @@ int main(void)
         cmocka_unit_test(clean_files_order_and_threads),
         cmocka_unit_test(clean_files_failure_leaves_nothing),
         cmocka_unit_test(clean_files_bad_inputs),
+        cmocka_unit_test(clean_files_cancel),
         cmocka_unit_test(report_json_edge_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
