@@ -4,6 +4,7 @@
 #
 #   scripts/mksamples.sh --out DIR [-n 20] [--seed 1] [--dpi 300] [--pack 10]
 #                        [-j 2] [--max-skew 10] [--texts F1:F2:...]
+#                        [--mkpage-args "ARGS"]
 #
 # Writes DIR/pages/pNNNN.tif (degraded page, G4), DIR/ref/pNNNN.tif (clean
 # upright reference), DIR/mask/pNNNN.tif (border zone), DIR/packs/packNNN.tif
@@ -16,6 +17,8 @@
 # turns, thresholds, adds borders and specks in C.  Pages are made in chunks
 # of 4 by -j parallel workers, and the grey images are deleted as soon as
 # they are used.  Same arguments -> same bytes (on the same ghostscript).
+# --mkpage-args passes fixed options to every mkpage call (e.g. "--clean
+# --orient 90" for the tests that check the truth is exact).
 # Needs: ghostscript, fonts-urw-base35 (scripts/deps.sh), tiffcp
 # (libtiff-tools) for the packs, and a built tree (make tools).
 set -eu
@@ -28,10 +31,11 @@ layout=$top/tests/tools/mkpage-layout.ps
 die() { echo "mksamples: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- one chunk
-# Internal: --chunk OUT SEED DPI PACK MAXSKEW TEXTS FIRST LAST (xargs adds
-# the last two)
+# Internal: --chunk OUT SEED DPI PACK MAXSKEW TEXTS EXTRA FIRST LAST (xargs
+# adds the last two)
 if [ "${1-}" = "--chunk" ]; then
-    out=$2 seed=$3 dpi=$4 pack=$5 maxskew=$6 texts=$7 first=$8 last=$9
+    shift
+    out=$1 seed=$2 dpi=$3 pack=$4 maxskew=$5 texts=$6 extra=$7 first=$8 last=$9
     tmp="$out/.work/chunk$first"
     mkdir -p "$tmp"
     w=$(awk -v d="$dpi" 'BEGIN { printf "%d", 210 / 25.4 * d + 0.5 }')
@@ -53,8 +57,9 @@ if [ "${1-}" = "--chunk" ]; then
             set -- --pack "$(printf 'packs/pack%03d.tif' $(((i - 1) / pack + 1)))" \
                    --pack-page $(((i - 1) % pack))
         fi
+        # shellcheck disable=SC2086
         "$mkpage" --seed $((seed * 1000003 + i)) --dpi "$dpi" --max-skew "$maxskew" \
-            --src "mkpage-layout.ps" --src-page "$i" "$@" "$g" "$out" "$id" \
+            --src "mkpage-layout.ps" --src-page "$i" $extra "$@" "$g" "$out" "$id" \
             >"$out/.work/$id.json" || die "mkpage failed on $id"
         rm -f "$g"
         i=$((i + 1))
@@ -64,7 +69,7 @@ if [ "${1-}" = "--chunk" ]; then
 fi
 
 # ---------------------------------------------------------------- arguments
-out="" n=20 seed=1 dpi=300 pack=10 jobs=2 maxskew=10 texts=""
+out="" n=20 seed=1 dpi=300 pack=10 jobs=2 maxskew=10 texts="" extra=""
 while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift 2 ;;
@@ -75,7 +80,8 @@ while [ $# -gt 0 ]; do
         -j) jobs=$2; shift 2 ;;
         --max-skew) maxskew=$2; shift 2 ;;
         --texts) texts=$2; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --mkpage-args) extra=$2; shift 2 ;;
+        -h|--help) sed -n '2,/^set -eu/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -106,7 +112,7 @@ while [ "$i" -le "$n" ]; do
     echo "$i $last"
     i=$((last + 1))
 done | xargs -P "$jobs" -n 2 sh "$0" --chunk "$out" "$seed" "$dpi" "$pack" \
-        "$maxskew" "$texts" || die "making pages failed (see above)"
+        "$maxskew" "$texts" "$extra" || die "making pages failed (see above)"
 i=1
 while [ "$i" -le "$n" ]; do
     cat "$out/.work/$(printf 'p%04d' "$i").json"
@@ -131,6 +137,6 @@ fi
 rm -rf "$out/.work"
 secs=$(( $(date +%s) - start ))
 cat >"$out/corpus.json" <<EOF2
-{"generator": "scripts/mksamples.sh", "n": $n, "seed": $seed, "dpi": $dpi, "pack": $pack, "max_skew": $maxskew, "texts": "$texts", "gs": "$(gs --version)", "seconds": $secs}
+{"generator": "scripts/mksamples.sh", "n": $n, "seed": $seed, "dpi": $dpi, "pack": $pack, "max_skew": $maxskew, "texts": "$texts", "mkpage_args": "$extra", "gs": "$(gs --version)", "seconds": $secs}
 EOF2
 echo "mksamples: $n pages in $out (${secs}s)" >&2

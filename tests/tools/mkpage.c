@@ -697,7 +697,7 @@ static int edit_main(int argc, char **argv)
     int ops[256], nops = 0;
     char *args[256];
     int opt;
-    while ((opt = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (opt == '?' || nops == 256)
             return 2;
         ops[nops] = opt;
