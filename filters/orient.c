@@ -156,13 +156,20 @@ static int reduce_for_orient(page *red, const page *pg, double *dpi, errbuf *e)
     return 0;
 }
 
-/* Skew, line analysis and summary of one candidate direction. */
+/* Skew, line analysis and summary of one candidate.  A direction with
+ * lines (line_conf >= 3) gets its skew refined to 0.02 degree first: the
+ * zones are a few pixels tall, and on multi-column pages the sweep's
+ * estimate can be 0.4 degree off.  Without lines, the vertex of the
+ * sweep's parabola will do. */
 static int cand_measure(struct cand *c, int win, struct orient_dir *d, errbuf *e)
 {
     double sc;
-    if (skew_refine(&c->pg, MAP_EDGES, c->sw.angle, 0.6, 0.01, &c->angle, &sc,
-                    e) < 0 ||
-        analyse_lines(c, win, e) < 0)
+    c->angle = c->sw.vertex;
+    if (c->sw.conf >= 3 &&
+        skew_refine(&c->pg, MAP_EDGES, c->sw.angle, 0.5, 0.02, &c->angle, &sc,
+                    e) < 0)
+        return -1;
+    if (analyse_lines(c, win, e) < 0)
         return -1;
     d->line_conf = c->sw.conf;
     d->skew = c->angle;
@@ -207,9 +214,9 @@ static void decide(struct orient_est *est)
 /*
  * Orientation of a text page.  Method: reduce to about 150 dpi; make the
  * two candidate pages (as given, turned 90 degrees clockwise); on each,
- * sweep the skew of edge profiles (+-max_skew) and refine it, then measure
- * ascender and descender zones along the lines straightened by that skew
- * (line_zones).  Cost at 300 dpi A4: two reductions' worth of word
+ * sweep the skew of edge profiles (+-max_skew, 0.5 degree steps) and
+ * refine it where there are lines, then measure ascender and descender
+ * zones along the lines straightened by that skew (line_zones); decide.  Cost at 300 dpi A4: two reductions' worth of word
  * operations, two sweeps on 1240x1754 pixels, about 3 ms.  Limits: Latin-
  * like scripts (ascenders outnumber descenders); needs a few lines of
  * text; skew within +-max_skew.

@@ -13,7 +13,8 @@
  * horizontal), [1] the page turned 90 degrees clockwise. */
 struct orient_dir {
     double line_conf;   /* skew sweep sharpness, (peak - median) / median */
-    double skew;        /* skew of the lines in this direction, degrees */
+    double skew;        /* skew of the lines in this direction, degrees
+                           (to 0.02 if line_conf >= 3, else about 0.2) */
     double asym;        /* (up - down) / (up + down) over the line zones */
     double vote_asym;   /* (lines voting up - down) / lines voting */
     int lines;          /* line cores measured */

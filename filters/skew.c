@@ -255,12 +255,19 @@ int skew_sweep(const page *pg, enum map_feature f, double max_deg,
     }
     out->angle = (ibest - n / 2) * step;
     out->peak = sc[ibest];
+    out->vertex = out->angle;
+    if (ibest > 0 && ibest + 1 < n) {     /* parabola through the best three */
+        double a = sc[ibest - 1], b = sc[ibest], c = sc[ibest + 1];
+        double den = a - 2 * b + c;
+        if (den < 0)
+            out->vertex += step * fmax(-0.5, fmin(0.5, (a - c) / (2 * den)));
+    }
     memcpy(sc + n, sc, (size_t)n * sizeof *sc);
     qsort(sc + n, (size_t)n, sizeof *sc, cmp_double);
     out->median = sc[n + n / 2];
     out->conf = out->median > 0 ? (out->peak - out->median) / out->median : 0;
     if (!(out->conf > 0))
-        out->angle = 0;         /* flat: no direction is better */
+        out->angle = out->vertex = 0;   /* flat: no direction is better */
     free(sc);
     free(work);
     strip_prof_free(&sp);

@@ -36,6 +36,7 @@ double strip_prof_score(const struct strip_prof *sp, double slope, float *work);
  * `binh`-row bins. */
 struct skew_sweep {
     double angle;       /* best angle of the sweep */
+    double vertex;      /* of a parabola through the best three scores */
     double peak;        /* its score */
     double median;      /* median score over the sweep */
     double conf;        /* (peak - median) / median */
