@@ -1,0 +1,247 @@
+/*
+ * cc.c — run-length connected-component labelling of black pixels and the
+ * packed-row span helpers shared by the cleaning filters.
+ */
+#include "cc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Mask of pixels [a, b) of one 64-pixel word, leftmost pixel = bit 63;
+ * 0 <= a < b <= 64. */
+static inline uint64_t word_span(int a, int b)
+{
+    uint64_t hi = ~0ull >> a;
+    uint64_t lo = b == 64 ? ~0ull : ~(~0ull >> b);
+    return hi & lo;
+}
+
+/*
+ * cc_row_runs — black runs of one packed row.
+ *
+ * Method: for each 64-bit word w (leftmost pixel in bit 63), the word
+ * t = w ^ (w >> 1 | last pixel of the previous word) has a bit set exactly
+ * where a pixel differs from its left neighbour, i.e. at every run start and
+ * every run end.  The set bits are taken in order with count-leading-zeros,
+ * so the cost is one step per word plus one per transition.  Words that are
+ * white and follow a white pixel cost one compare.
+ */
+int cc_row_runs(const uint8_t *row, int width, int32_t *xs)
+{
+    int n = 0;
+    int words = (width + 63) / 64;
+    uint64_t carry = 0;
+    for (int i = 0; i < words; i++) {
+        uint64_t w = page_load64(row + 8 * (size_t)i);
+        if (w == 0 && carry == 0)
+            continue;
+        uint64_t t = w ^ ((w >> 1) | carry);
+        carry = (w & 1) << 63;
+        while (t) {
+            int b = __builtin_clzll(t);
+            xs[n++] = 64 * i + b;
+            t &= ~(0x8000000000000000ull >> b);
+        }
+    }
+    if (n & 1)
+        xs[n++] = width;        /* run reaching the right edge (width % 64 == 0) */
+    return n / 2;
+}
+
+void span_clear(uint8_t *row, int x0, int x1)
+{
+    for (int wx = x0 & ~63; wx < x1; wx += 64) {
+        int a = x0 > wx ? x0 - wx : 0;
+        int b = x1 - wx < 64 ? x1 - wx : 64;
+        uint8_t *p = row + wx / 8;
+        page_store64(p, page_load64(p) & ~word_span(a, b));
+    }
+}
+
+void span_set(uint8_t *row, int x0, int x1)
+{
+    for (int wx = x0 & ~63; wx < x1; wx += 64) {
+        int a = x0 > wx ? x0 - wx : 0;
+        int b = x1 - wx < 64 ? x1 - wx : 64;
+        uint8_t *p = row + wx / 8;
+        page_store64(p, page_load64(p) | word_span(a, b));
+    }
+}
+
+int span_count(const uint8_t *row, int x0, int x1)
+{
+    int n = 0;
+    for (int wx = x0 & ~63; wx < x1; wx += 64) {
+        int a = x0 > wx ? x0 - wx : 0;
+        int b = x1 - wx < 64 ? x1 - wx : 64;
+        n += __builtin_popcountll(page_load64(row + wx / 8) & word_span(a, b));
+    }
+    return n;
+}
+
+/* Root of run i; parents always point to a smaller index (path halving). */
+static inline uint32_t uf_find(struct cc_run *r, uint32_t i)
+{
+    while (r[i].label != i) {
+        r[i].label = r[r[i].label].label;
+        i = r[i].label;
+    }
+    return i;
+}
+
+static inline void uf_union(struct cc_run *r, uint32_t a, uint32_t b)
+{
+    a = uf_find(r, a);
+    b = uf_find(r, b);
+    if (a < b)
+        r[b].label = a;
+    else if (b < a)
+        r[a].label = b;
+}
+
+static int grow_runs(struct cc_map *m, size_t need, errbuf *e)
+{
+    if (need <= m->cap_runs)
+        return 0;
+    size_t cap = m->cap_runs ? m->cap_runs : 4096;
+    while (cap < need)
+        cap *= 2;
+    if (cap > UINT32_MAX)
+        return err_set(e, "too many runs for component labelling");
+    struct cc_run *r = realloc(m->runs, cap * sizeof *r);
+    if (r == NULL)
+        return err_errno(e, errno, "cannot allocate %zu runs", cap);
+    m->runs = r;
+    m->cap_runs = cap;
+    return 0;
+}
+
+/* Joins the runs of two consecutive rows that touch: [x0, x1) and [u0, u1)
+ * touch when x0 < u1 + slack and u0 < x1 + slack (slack 1 = 8-connected). */
+static void link_rows(struct cc_run *r, uint32_t ps, uint32_t pe,
+                      uint32_t cs, uint32_t ce, int slack)
+{
+    uint32_t i = ps, j = cs;
+    while (i < pe && j < ce) {
+        if (r[i].x1 + slack <= r[j].x0) {
+            i++;
+            continue;
+        }
+        if (r[j].x1 + slack <= r[i].x0) {
+            j++;
+            continue;
+        }
+        uf_union(r, i, j);
+        if (r[i].x1 < r[j].x1)
+            i++;
+        else
+            j++;
+    }
+}
+
+/* Turns union-find parents into component indices and fills comps. */
+static int finish_components(struct cc_map *m, errbuf *e)
+{
+    struct cc_run *r = m->runs;
+    uint32_t nc = 0;
+    for (size_t k = 0; k < m->nruns; k++) {
+        uint32_t p = r[k].label;
+        r[k].label = p == k ? nc++ : r[p].label;
+    }
+    m->ncomps = nc;
+    m->comps = malloc((nc ? nc : 1) * sizeof *m->comps);
+    if (m->comps == NULL)
+        return err_errno(e, errno, "cannot allocate %u components", nc);
+    for (uint32_t c = 0; c < nc; c++)
+        m->comps[c] = (struct cc_comp){ INT32_MAX, INT32_MAX, -1, -1, 0, 0 };
+    for (int y = 0; y < m->height; y++) {
+        for (uint32_t k = m->row_start[y]; k < m->row_start[y + 1]; k++) {
+            struct cc_comp *c = &m->comps[r[k].label];
+            if (r[k].x0 < c->x0)
+                c->x0 = r[k].x0;
+            if (r[k].x1 > c->x1)
+                c->x1 = r[k].x1;
+            if (y < c->y0)
+                c->y0 = y;
+            c->y1 = y + 1;
+            c->area += (uint32_t)(r[k].x1 - r[k].x0);
+            c->nruns++;
+        }
+    }
+    return 0;
+}
+
+/*
+ * cc_label — connected components of the black pixels of pg.
+ *
+ * Method: each row is cut into runs (cc_row_runs); every run starts as its
+ * own set; runs of consecutive rows that touch are joined (union-find with
+ * the smaller index as root and path halving, so a parent always precedes
+ * its child and one forward pass resolves every label).  Then one pass over
+ * the runs gives bounding boxes and areas.
+ *
+ * Parameters: connectivity 8 joins diagonal neighbours, 4 does not.
+ * Limits: at most 2^32 - 1 runs; memory is 12 bytes per run plus 24 per
+ * component plus 4 per row.
+ */
+int cc_label(const page *pg, int connectivity, struct cc_map *m, errbuf *e)
+{
+    memset(m, 0, sizeof *m);
+    m->width = pg->width;
+    m->height = pg->height;
+    int slack = connectivity == 8 ? 1 : 0;
+    int32_t *xs = malloc(sizeof *xs * (size_t)(2 * (pg->width / 2 + 2)));
+    m->row_start = malloc(sizeof *m->row_start * ((size_t)pg->height + 1));
+    if (xs == NULL || m->row_start == NULL) {
+        free(xs);
+        cc_free(m);
+        return err_errno(e, ENOMEM, "cannot allocate run tables");
+    }
+    uint32_t prev = 0;
+    for (int y = 0; y < pg->height; y++) {
+        int n = cc_row_runs(page_row(pg, y), pg->width, xs);
+        uint32_t cs = (uint32_t)m->nruns;
+        m->row_start[y] = cs;
+        if (grow_runs(m, m->nruns + (size_t)n, e) < 0) {
+            free(xs);
+            cc_free(m);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            uint32_t k = (uint32_t)m->nruns++;
+            m->runs[k] = (struct cc_run){ xs[2 * i], xs[2 * i + 1], k };
+        }
+        if (y > 0)
+            link_rows(m->runs, prev, cs, cs, (uint32_t)m->nruns, slack);
+        prev = cs;
+    }
+    m->row_start[pg->height] = (uint32_t)m->nruns;
+    free(xs);
+    if (finish_components(m, e) < 0) {
+        cc_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void cc_free(struct cc_map *m)
+{
+    free(m->row_start);
+    free(m->runs);
+    free(m->comps);
+    memset(m, 0, sizeof *m);
+}
+
+uint32_t cc_row_find(const struct cc_map *m, int y, int x)
+{
+    uint32_t lo = m->row_start[y], hi = m->row_start[y + 1];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->runs[mid].x1 <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
