@@ -461,8 +461,12 @@ static uint64_t clear_stripes(struct band *b, const struct side_params *p,
         int from = w->med[t] + olo > w->edge[t] ? w->med[t] + olo : w->edge[t];
         int to = w->med[t] + ohi + 1 < b->depth ? w->med[t] + ohi + 1 : b->depth;
         int len, s;
+        int inside = from > 0 && next_pixel(line, from - 1, from, 1) == from - 1;
         while (from < to && (s = run_at(line, from, to, b->depth, p->gap, &len)) >= 0) {
-            int end = s + (len < l90 + 2 ? len : l90 + 2);
+            /* a run already going at the band's start (something crossing
+             * the stripe): clear the whole band the stripe may occupy */
+            int end = s + (len < l90 + 2 ? len : l90 + 2) + (inside ? ohi - olo : 0);
+            inside = 0;
             if (end > b->depth)
                 end = b->depth;
             removed += (uint64_t)line_count(line, s, end);

@@ -23,11 +23,11 @@ static const struct {
     const char *name;
     stage_fn run;       /* NULL while a stage is not implemented */
 } stages[STAGE_COUNT] = {
-    [STAGE_BORDER]    = { "border", NULL },
+    [STAGE_BORDER]    = { "border", border_stage },
     [STAGE_ORIENT]    = { "orient", orient_stage },
     [STAGE_DESKEW]    = { "deskew", deskew_stage },
-    [STAGE_DESPECKLE] = { "despeckle", NULL },
-    [STAGE_CROP]      = { "crop", NULL },
+    [STAGE_DESPECKLE] = { "despeckle", despeckle_stage },
+    [STAGE_CROP]      = { "crop", crop_stage },
 };
 
 void chain_opts_default(struct chain_opts *o)

@@ -295,9 +295,9 @@ static int facts_dirs(int f)
     return dirs;
 }
 
-/* Are two dots of the same size (+-1 px) in a row or a column, within
- * gap_chain, centres aligned within 1 px plus a tenth of the gap (the dots
- * of an ellipsis, a dotted leader, a colon)? */
+/* Are two dots of the same size (+-1 px) in a row within gap_chain or in a
+ * column within gap_period, centres aligned within 1 px plus a tenth of the
+ * gap (the dots of an ellipsis, a dotted leader, a colon)? */
 static int dots_linked(const struct cc_comp *a, const struct cc_comp *b,
                        const struct dparams *p)
 {
@@ -310,7 +310,7 @@ static int dots_linked(const struct cc_comp *a, const struct cc_comp *b,
     if (gh >= 1 && gh <= p->gap_chain &&
         abs((a->y0 + a->y1) - (b->y0 + b->y1)) <= 2 + gh / 5)
         return 1;
-    if (gv >= 1 && gv <= p->gap_chain &&
+    if (gv >= 1 && gv <= p->gap_period &&
         abs((a->x0 + a->x1) - (b->x0 + b->x1)) <= 2 + gv / 5)
         return 1;
     return 0;
