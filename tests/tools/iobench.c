@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pageio.h"
 
@@ -33,10 +36,46 @@ static double median(double *v, int n)
     return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
 }
 
+static double mean(const double *v, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += v[i];
+    return n ? s / n : 0;
+}
+
+/* CPU milliseconds of `tiffcp -c g4 INPUT... OUT` (user + system). */
+static double tiffcp_ms(char **inputs, int n, const char *out)
+{
+    char **argv = calloc((size_t)n + 5, sizeof *argv);
+    argv[0] = "tiffcp";
+    argv[1] = "-c";
+    argv[2] = "g4";
+    for (int i = 0; i < n; i++)
+        argv[3 + i] = inputs[i];
+    argv[3 + n] = (char *)out;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp("tiffcp", argv);
+        _exit(127);
+    }
+    free(argv);
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        return -1;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 int main(int argc, char **argv)
 {
+    int with_tiffcp = argc > 1 && strcmp(argv[1], "--tiffcp") == 0;
+    argv += with_tiffcp;
+    argc -= with_tiffcp;
     if (argc < 3) {
-        fprintf(stderr, "usage: iobench OUTPUT.tif INPUT...\n");
+        fprintf(stderr, "usage: iobench [--tiffcp] OUTPUT.tif INPUT...\n");
         return 2;
     }
     struct chain_opts o;
@@ -90,8 +129,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "iobench: %s: %s\n", argv[1], e.msg);
         return 1;
     }
-    printf("pages %d read_ms %.3f write_ms %.3f total_ms %.3f\n", n,
-           median(rd_ms, n), median(wr_ms, n), median(all, n));
+    double our_mean = mean(all, n);
+    printf("pages %d median: read_ms %.3f write_ms %.3f total_ms %.3f; "
+           "mean total_ms %.3f\n", n, median(rd_ms, n), median(wr_ms, n),
+           median(all, n), our_mean);
+    if (with_tiffcp) {
+        double t = tiffcp_ms(argv + 2, argc - 2, argv[1]);
+        if (t < 0) {
+            fprintf(stderr, "iobench: tiffcp failed\n");
+            return 1;
+        }
+        printf("tiffcp -c g4: mean total_ms %.3f; ratio ours/tiffcp %.2f\n",
+               t / n, our_mean / (t / n));
+    }
     free(rd_ms);
     free(wr_ms);
     free(all);
