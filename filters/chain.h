@@ -98,8 +98,8 @@ struct page_report {
     uint64_t speck_px;          /* black pixels removed as specks */
     uint64_t holes;             /* white holes filled */
     struct { int x, y, w, h; } crop;   /* in the deskewed page's coordinates */
-    double read_ms, write_ms;
-    double stage_ms[STAGE_COUNT];
+    double read_ms, write_ms;           /* thread CPU time */
+    double stage_ms[STAGE_COUNT];       /* thread CPU time */
 };
 
 /* Fills *o with the default chain: border, orient, deskew, despeckle, crop
