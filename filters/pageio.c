@@ -84,7 +84,9 @@ int page_reader_open(struct page_reader **out, const char *path,
                      const struct read_opts *o, errbuf *e)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is then
+     * refused as not a regular file); reads of regular files ignore it */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return err_errno(e, errno, "cannot open");
     int rc = page_reader_open_fd(out, fd, path, o, e);

@@ -136,6 +136,11 @@ static void not_images(void **state)
     expect_error_default(path, "not an image file");
     assert_int_equal(write_bytes(path, "II", 2), 0);
     expect_error_default(path, "not an image file");
+    scratch_path(path, sizeof path, dir, "fifo.tif");   /* must not hang */
+    assert_int_equal(mkfifo(path, 0600), 0);
+    expect_error_default(path, "not a regular file");
+    unlink(path);
+    expect_error_default("/dev/zero", "not a regular file");
 }
 
 /* ------------------------------------------------------------- TIFF */
