@@ -166,8 +166,7 @@ static int cand_measure(struct cand *c, int win, struct orient_dir *d, errbuf *e
     double sc;
     c->angle = c->sw.vertex;
     if (c->sw.conf >= 3 &&
-        skew_refine(&c->pg, MAP_EDGES, c->sw.angle, 0.5, 0.02, &c->angle, &sc,
-                    e) < 0)
+        skew_refine_sweep(&c->pg, MAP_EDGES, &c->sw, 0.02, &c->angle, &sc, e) < 0)
         return -1;
     if (analyse_lines(c, win, e) < 0)
         return -1;

@@ -29,14 +29,18 @@ int strip_prof_build(struct strip_prof *sp, const page *pg, enum map_feature f,
 void strip_prof_free(struct strip_prof *sp);
 
 /* Sharpness of the strip profiles summed along lines of the given residual
- * slope (> 0: rising to the right); `work` holds nbins floats. */
-double strip_prof_score(const struct strip_prof *sp, double slope, float *work);
+ * slope (> 0: rising to the right), for the whole page (sc[0], also the
+ * return value), its left half (sc[1]) and right half (sc[2]); `work`
+ * holds 2 * nbins floats. */
+double strip_prof_scores(const struct strip_prof *sp, double slope, float *work,
+                         double sc[3]);
 
 /* A sweep over -max..max degrees in `step` steps, unsheared profiles of
  * `binh`-row bins. */
 struct skew_sweep {
     double angle;       /* best angle of the sweep */
     double vertex;      /* of a parabola through the best three scores */
+    double half[2];     /* the left and right halves' own vertices */
     double peak;        /* its score */
     double median;      /* median score over the sweep */
     double conf;        /* (peak - median) / median */
@@ -48,6 +52,11 @@ int skew_sweep(const page *pg, enum map_feature f, double max_deg,
 /* Searches the angle within near +- range degrees to tol degrees. */
 int skew_refine(const page *pg, enum map_feature f, double near, double range,
                 double tol, double *angle, double *score, errbuf *e);
+
+/* Searches around a sweep's result (see skew.c). */
+int skew_refine_sweep(const page *pg, enum map_feature f,
+                      const struct skew_sweep *sw, double tol, double *angle,
+                      double *score, errbuf *e);
 
 /* 2x2 OR reduction (a reduced pixel is black if any source pixel is). */
 int page_reduce2(page *dst, const page *src, errbuf *e);
