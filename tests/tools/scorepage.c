@@ -605,6 +605,10 @@ static int fine_align(const page *ct, const page *rt, double ox0, double oy0,
     double w1 = f->nv ? 1 / (se1 * se1) : 0, w2 = f->nh ? 1 / (se2 * se2) : 0;
     if (w1 + w2 > 0)    /* dy = +x tan d, dx = -y tan d */
         f->delta = (w1 * atan(b1) - w2 * atan(b2)) / (w1 + w2) * 180 / M_PI;
+    if (getenv("SCOREPAGE_DEBUG"))
+        fprintf(stderr, "fine: nv %d dy/dx %.5f deg (se %.5f) nh %d dx/dy %.5f deg (se %.5f)\n",
+                f->nv, atan(b1) * 180 / M_PI, se1 * 180 / M_PI, f->nh,
+                -atan(b2) * 180 / M_PI, se2 * 180 / M_PI);
     if (f->nv)
         f->oy = a1;
     if (f->nh)
@@ -864,26 +868,32 @@ static int score_output(const page *out, const struct refside *s,
     if (page_text_only(out, s->runlen, &ot, e) < 0 ||
         choose_turn(&ot, s, &cand, e) < 0 || page_turn(out, cand.q, &oq, e) < 0)
         goto done;
-    double angle = cand.angle, ox = 4.0 * cand.dx4, oy = 4.0 * cand.dy4;
+    /* A turn by less than ~0.05 deg moves no pixel of a page (the shears
+     * round to whole pixels), so a small remainder is measured, not
+     * applied: residual = angle applied + remainder measured after it. */
+    double applied = cand.angle, delta = 0;
+    double ox = 4.0 * cand.dx4, oy = 4.0 * cand.dy4;
     for (int pass = 0; pass < 3; pass++) {
         page_free(&c);
         page_free(&ct);
-        if (page_rotate(&oq, -angle, oq.width, oq.height, &c, e) < 0 ||
+        if (page_rotate(&oq, -applied, oq.width, oq.height, &c, e) < 0 ||
             page_text_only(&c, s->runlen, &ct, e) < 0 ||
             fine_align(&ct, &s->rt, ox, oy, s->dpi, &f, e) < 0)
             goto done;
+        delta = 0;
         if (f.nv + f.nh == 0)
             break;
         ox = f.ox;
         oy = f.oy;
-        angle += f.delta;
-        if (fabs(f.delta) <= 0.003)
+        delta = f.delta;
+        if (fabs(delta) <= 0.05)
             break;
+        applied += delta;
     }
     r->turn = cand.q;
     r->orient_ok = cand.q == 0;
     r->orient_margin = cand.margin;
-    r->resid = angle;
+    r->resid = applied + delta;
     r->ox = ox;
     r->oy = oy;
     r->align_f = text_f(&ct, lround(ox), lround(oy), s, e);
