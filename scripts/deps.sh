@@ -13,7 +13,7 @@ sshfs fuse3 openssh-server openssh-client ghostscript fonts-urw-base35
 gsfonts faketime iproute2 clang libclang-rt-dev valgrind groff-base man-db
 systemd procps psmisc util-linux"
 if [ "${1-}" = "--bench" ]; then
-    PKGS="$PKGS unpaper gnuplot-nox hyperfine"
+    PKGS="$PKGS unpaper netpbm gnuplot-nox hyperfine"
 fi
 
 missing=""

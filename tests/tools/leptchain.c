@@ -23,8 +23,8 @@
  * --report FILE writes one JSON line per page in spoolfilter's report
  * convention: "skew" (degrees, > 0 = the content was turned
  * counter-clockwise, i.e. the page was turned clockwise by that much),
- * "orientation" (clockwise degrees applied), confidences, and the thread
- * CPU milliseconds of each step.
+ * "orientation" (clockwise degrees applied), confidences, and in "ms" the
+ * thread CPU milliseconds of each step.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -139,13 +139,12 @@ static int one_page(const char *in, int n, int tiff, const char *tmp,
 
 static void print_report(FILE *f, int n, const struct lpage *r)
 {
-    double total = r->ms[0] + r->ms[1] + r->ms[2] + r->ms[3] + r->ms[4];
-    fprintf(f, "{\"index\": %d, \"skew\": %.4f, \"skew_conf\": %.3f, "
+    fprintf(f, "{\"page\": %d, \"skew\": %.4f, \"skew_conf\": %.3f, "
             "\"orientation\": %d, \"orient_up_conf\": %.3f, \"orient_left_conf\": %.3f, "
-            "\"read_ms\": %.3f, \"deskew_ms\": %.3f, \"orient_ms\": %.3f, "
-            "\"despeckle_ms\": %.3f, \"write_ms\": %.3f, \"total_ms\": %.3f}\n",
+            "\"ms\": {\"read\": %.3f, \"deskew\": %.3f, \"orient\": %.3f, "
+            "\"despeckle\": %.3f, \"write\": %.3f}}\n",
             n, r->skew, r->skew_conf, r->orientation, r->up_conf, r->left_conf,
-            r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4], total);
+            r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4]);
 }
 
 static int count_pages(const char *in, int *tiff)
