@@ -241,6 +241,9 @@ check() {   # check NAME VALUE OP LIMIT
         echo "  (unpaper: + $ms_conv ms/page for tifftopnm TIFF -> PBM, not included)"
     fi
     echo "  (tiffcp changes nothing: its row is the untouched input)"
+    echo "  (specks left, isolated specks only: spoolfilter $(sv spoolfilter speck_left_isolated_pct)%," \
+         "leptonica $(sv leptchain speck_left_isolated_pct)%; $(sv tiffcp speck_attached_share_pct)%" \
+         "of the input's speck pixels touch text)"
     echo
     echo "spoolfilter page by page (one process per single-page file, CPU ms incl. ~2 ms start,"
     echo "fastest of $reps runs): median $pg_sf_med, p90 $pg_sf_p90; tiffcp -c g4 median $pg_tc_med"

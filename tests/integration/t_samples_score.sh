@@ -8,8 +8,9 @@
 #    border and specks are left and nothing is lost; the same through the
 #    multi-page packs;
 #  - known defects on a clean page: a 0.5 deg rotation, a border strip (all
-#    and a third of it left), 9 specks of 3x3 in the margin, a missing
-#    paragraph — each measured with the right magnitude;
+#    and a third of it left), 9 specks of 3x3 in the margin (isolated), a
+#    line through the text (stuck to it), a missing paragraph — each
+#    measured with the right magnitude;
 #  - a tool's report (JSON Lines "skew", "orientation") is compared with the
 #    truth.
 set -eu
@@ -81,7 +82,14 @@ for i in 1 2 3 4 5 6 7 8 9; do set -- "$@" --fill $((200 + 150 * i)),24,3,3; don
 mkpage edit d/ref/p0001.tif o/p0001.tif "$@" >/dev/null
 score
 [ "$(tsvcol out.tsv p0001 noise_px)" -eq 81 ] || fail "9 specks of 9 px: noise $(tsvcol out.tsv p0001 noise_px)"
+[ "$(tsvcol out.tsv p0001 noise_attached_px)" -eq 0 ] || fail "isolated specks counted as stuck to text"
 [ "$(tsvcol out.tsv p0001 lost_px)" -eq 0 ] || fail "specks: lost"
+# a 2 px line from top to bottom through the text: spurious, and stuck to text
+mkpage edit d/ref/p0001.tif o/p0001.tif --fill $((w / 3)),0,2,"$h" >/dev/null
+score
+noise=$(tsvcol out.tsv p0001 noise_px)
+[ "$noise" -gt $((h / 2)) ] && [ "$(tsvcol out.tsv p0001 noise_attached_px)" -eq "$noise" ] \
+    || fail "line through text: noise $noise, attached $(tsvcol out.tsv p0001 noise_attached_px)"
 # a missing paragraph: clear a band across the text
 out=$(mkpage edit d/ref/p0001.tif o/p0001.tif --clear 0,$((h / 3)),"$w",300)
 removed=$(echo "$out" | sed 's/.*"removed_px": \([0-9]*\).*/\1/')

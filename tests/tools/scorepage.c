@@ -64,7 +64,10 @@
  *     untouched input taken back with the known transform ("in_" columns):
  *     border_left = border / in_border, speck_left = noise / in_noise,
  *     lost_excess = (lost - in_lost) / reference ink outside the zone.
- *     Aggregates: border and speck left as sums over pages (sum border /
+ *     For diagnosis the noise is also split: pixels 8-connected to kept
+ *     (non-spurious) ink are specks stuck to text ("attached"); the rest
+ *     are isolated specks, which a despeckler can reach without touching
+ *     glyphs (speck_left_isolated).  Aggregates: border and speck left as sums over pages (sum border /
  *     sum in_border), residual skew and lost as per-page percentiles.
  *
  * LIMITS: rigid motions only (rotation + translation); a scaled or warped
@@ -677,7 +680,7 @@ static int frame_zone(const page *mback, int wu, int hu, double skew, int zr,
 /* ------------------------------------------------------------ one page */
 
 struct opts {
-    const char *truth, *outputs, *pattern, *report, *tsv, *summary, *json, *ids;
+    const char *truth, *outputs, *pattern, *report, *tsv, *summary, *json, *ids, *dump;
     bool packs;
     int jobs;
 };
@@ -691,6 +694,7 @@ struct result {
     bool has_rep, rep_orient_ok;
     double rep_err;
     uint64_t ref_px, lost, in_lost, border, in_border, noise, in_noise;
+    uint64_t noise_att, in_noise_att;   /* speck pixels stuck to text */
     double ox, oy, ms;
 };
 
@@ -701,6 +705,7 @@ struct refside {
     page seen;          /* reference ink outside the border zone */
     double dpi, skew_ref;
     int tol, runlen;
+    char dump[2200];    /* --dump: path prefix for the metric images */
 };
 
 static void refside_free(struct refside *s)
@@ -727,23 +732,159 @@ static int take_back(const page *p, const struct truth *t, const page *ref,
     return rc;
 }
 
-/* spurious ink of p (placed in the reference frame) split into border zone
- * and the rest; lost reference ink. */
-static int pixel_metrics(const page *p, const struct refside *s, uint64_t *lost,
-                         uint64_t *border, uint64_t *noise, errbuf *e)
+/* --dump: writes PREFIX-out.tif (the aligned output), -lost, -border and
+ * -noise (the pixels each metric counts), all in the reference frame. */
+static int dump_metrics(const char *prefix, const page *p, const page *pd,
+                        const page *spur, const struct refside *s, errbuf *e)
 {
-    page pd = { 0 }, spur = { 0 };
-    if (page_dilate(p, s->tol, &pd, e) < 0 || page_copy(&spur, p, e) < 0) {
-        page_free(&pd);
-        return -1;
+    page lost = { 0 }, bz = { 0 }, nz = { 0 };
+    char path[2400];
+    int rc = -1;
+    if (page_copy(&lost, &s->seen, e) < 0 || page_copy(&bz, spur, e) < 0 ||
+        page_copy(&nz, spur, e) < 0)
+        goto out;
+    bits_andnot(&lost, &lost, pd);
+    bits_andnot(&nz, &nz, &s->zone);
+    bits_andnot(&bz, &bz, &nz);
+    const char *what[4] = { "out", "lost", "border", "noise" };
+    const page *pg[4] = { p, &lost, &bz, &nz };
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s-%s.tif", prefix, what[i]);
+        if (sio_write_page(path, pg[i], e) < 0)
+            goto out;
     }
-    *lost = bits_count_and(&s->seen, &pd, true);
+    rc = 0;
+out:
+    page_free(&lost);
+    page_free(&bz);
+    page_free(&nz);
+    return rc;
+}
+
+/* 1 if a pixel 8-adjacent to (x, y) is set in k. */
+static int touches(const page *k, int x, int y)
+{
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            int u = x + dx, v = y + dy;
+            if (u >= 0 && v >= 0 && u < k->width && v < k->height && page_get(k, u, v))
+                return 1;
+        }
+    return 0;
+}
+
+struct stack {
+    int *v;
+    size_t n, cap;      /* points (x, y) */
+};
+
+static int push(struct stack *s, int x, int y)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4096;
+        int *nv = realloc(s->v, sizeof *nv * 2 * cap);
+        if (nv == NULL)
+            return -1;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[2 * s->n] = x;
+    s->v[2 * s->n + 1] = y;
+    s->n++;
+    return 0;
+}
+
+/* Clears the 8-connected component of nz at (x, y); *size = its pixels,
+ * *att = 1 if one of them touches keep. */
+static int flood(page *nz, const page *keep, int x, int y, struct stack *st,
+                 uint64_t *size, int *att)
+{
+    *size = 0;
+    *att = 0;
+    page_set(nz, x, y, 0);
+    if (push(st, x, y) < 0)
+        return -1;
+    while (st->n > 0) {
+        st->n--;
+        int cx = st->v[2 * st->n], cy = st->v[2 * st->n + 1];
+        (*size)++;
+        *att |= !*att && touches(keep, cx, cy);
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int u = cx + dx, v = cy + dy;
+                if (u < 0 || v < 0 || u >= nz->width || v >= nz->height ||
+                    !page_get(nz, u, v))
+                    continue;
+                page_set(nz, u, v, 0);
+                if (push(st, u, v) < 0)
+                    return -1;
+            }
+    }
+    return 0;
+}
+
+/*
+ * attached_noise — noise pixels (nz, cleared on the way) 8-connected to
+ * ink of p that is not spurious (spur), i.e. speck parts stuck to text:
+ * each noise component is flood-filled (only noise pixels are visited) and
+ * counted if any of its pixels touches kept ink.
+ */
+static int attached_noise(const page *p, const page *spur, page *nz,
+                          uint64_t *n, errbuf *e)
+{
+    page keep = { 0 };
+    struct stack st = { 0 };
+    int rc = 0;
+    if (page_copy(&keep, p, e) < 0)
+        return -1;
+    bits_andnot(&keep, &keep, spur);
+    *n = 0;
+    for (int y = 0; y < nz->height && rc == 0; y++) {
+        const uint8_t *row = page_row(nz, y);
+        for (size_t i = 0; i < nz->stride && rc == 0; i += 8) {
+            uint64_t w;
+            while (rc == 0 && (w = page_load64(row + i)) != 0) {
+                uint64_t size;
+                int att;
+                rc = flood(nz, &keep, (int)(i * 8) + __builtin_clzll(w), y, &st,
+                           &size, &att);
+                *n += att ? size : 0;
+            }
+        }
+    }
+    free(st.v);
+    page_free(&keep);
+    return rc < 0 ? err_set(e, "out of memory") : 0;
+}
+
+struct pixcounts {
+    uint64_t lost, border, noise, noise_attached;
+};
+
+/* spurious ink of p (placed in the reference frame) split into border zone
+ * and the rest; lost reference ink.  dump: see dump_metrics (or NULL). */
+static int pixel_metrics(const page *p, const struct refside *s,
+                         struct pixcounts *c, const char *dump, errbuf *e)
+{
+    page pd = { 0 }, spur = { 0 }, nz = { 0 };
+    int rc = -1;
+    if (page_dilate(p, s->tol, &pd, e) < 0 || page_copy(&spur, p, e) < 0)
+        goto out;
+    c->lost = bits_count_and(&s->seen, &pd, true);
     bits_andnot(&spur, p, &s->rd);
-    *border = bits_count_and(&spur, &s->zone, false);
-    *noise = bits_count_and(&spur, &s->zone, true);
+    c->border = bits_count_and(&spur, &s->zone, false);
+    c->noise = bits_count_and(&spur, &s->zone, true);
+    if (page_copy(&nz, &spur, e) < 0)
+        goto out;
+    bits_andnot(&nz, &nz, &s->zone);
+    if (attached_noise(p, &spur, &nz, &c->noise_attached, e) < 0)
+        goto out;
+    rc = dump ? dump_metrics(dump, p, &pd, &spur, s, e) : 0;
+out:
     page_free(&pd);
     page_free(&spur);
-    return 0;
+    page_free(&nz);
+    return rc;
 }
 
 static char *join_path(const char *dir, const char *name, char *buf, size_t n)
@@ -762,6 +903,7 @@ static int load_refside(const struct truth *t, const char *base, struct refside 
     char path[2200];
     page in = { 0 }, mask = { 0 }, back = { 0 }, mback = { 0 };
     uint64_t out_in = 0;
+    struct pixcounts pc;
     int rc = -1;
     memset(s, 0, sizeof *s);
     s->dpi = t->dpi;
@@ -785,8 +927,12 @@ static int load_refside(const struct truth *t, const char *base, struct refside 
         (bits_andnot(&s->seen, &s->seen, &s->zone), 0) ||
         page_text_only(&s->ref, s->runlen, &s->rt, e) < 0 ||
         take_back(&in, t, &s->ref, &back, &out_in, e) < 0 ||
-        pixel_metrics(&back, s, &r->in_lost, &r->in_border, &r->in_noise, e) < 0)
+        pixel_metrics(&back, s, &pc, NULL, e) < 0)
         goto out;
+    r->in_lost = pc.lost;
+    r->in_border = pc.border;
+    r->in_noise = pc.noise;
+    r->in_noise_att = pc.noise_attached;
     r->in_border += out_in;
     r->ref_px = page_count_black(&s->seen);
     s->skew_ref = skew_estimate(&s->rt);
@@ -914,8 +1060,13 @@ static int score_output(const page *out, const struct refside *s,
     /* ink turned off the candidate's frame or placed off the reference's */
     uint64_t outside = page_count_black(&oq) - page_count_black(&c) +
                        page_place(&c, lround(ox), lround(oy), &p);
-    if (pixel_metrics(&p, s, &r->lost, &r->border, &r->noise, e) < 0)
+    struct pixcounts pc;
+    if (pixel_metrics(&p, s, &pc, s->dump[0] ? s->dump : NULL, e) < 0)
         goto done;
+    r->lost = pc.lost;
+    r->border = pc.border;
+    r->noise = pc.noise;
+    r->noise_att = pc.noise_attached;
     r->border += outside;
     r->ok = r->align_f >= 0.5;
     rc = 0;
@@ -1035,6 +1186,8 @@ static void score_one(const struct opts *o, const struct truth *t, const char *b
         snprintf(r->err, sizeof r->err, "%s", e.msg);
         return;
     }
+    if (o->dump)
+        snprintf(s.dump, sizeof s.dump, "%s/%s", o->dump, t->id);
     if (read_output(o, t, base, &out, &e) < 0 ||
         (out.width > MAX_SIDE || out.height > MAX_SIDE
          ? err_set(&e, "%s: output larger than %d px", t->id, MAX_SIDE) : 0) < 0 ||
@@ -1085,20 +1238,21 @@ static void print_row(FILE *f, const struct truth *t, const struct result *r)
     else
         fprintf(f, "-\t-\t");
     fprintf(f, "%.3f\t%.3f\t%llu\t%llu\t%llu\t%.4f\t%llu\t%llu\t%.4f\t%llu\t%llu\t"
-            "%.3f\t%.1f\t%.1f\t%.1f\t%s\n", r->align_f, r->orient_margin,
+            "%.3f\t%llu\t%llu\t%.1f\t%.1f\t%.1f\t%s\n", r->align_f, r->orient_margin,
             (unsigned long long)r->ref_px, (unsigned long long)r->lost,
             (unsigned long long)r->in_lost, lost_excess(r),
             (unsigned long long)r->border, (unsigned long long)r->in_border,
             pct(r->border, r->in_border), (unsigned long long)r->noise,
             (unsigned long long)r->in_noise, pct(r->noise, r->in_noise),
+            (unsigned long long)r->noise_att, (unsigned long long)r->in_noise_att,
             r->ox, r->oy, r->ms, r->err[0] ? r->err : "-");
 }
 
 static const char tsv_header[] =
     "id\tok\torient_ok\tturn\tresid_skew\trep_skew_err\trep_orient_ok\talign_f\t"
     "orient_margin\tref_px\tlost_px\tin_lost_px\tlost_excess_pct\tborder_px\t"
-    "in_border_px\tborder_left_pct\tnoise_px\tin_noise_px\tspeck_left_pct\tdx\tdy\t"
-    "ms\terror\n";
+    "in_border_px\tborder_left_pct\tnoise_px\tin_noise_px\tspeck_left_pct\t"
+    "noise_attached_px\tin_noise_attached_px\tdx\tdy\tms\terror\n";
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -1119,14 +1273,15 @@ static double percentile(double *v, int n, double p)
 struct summary {
     int n, ok, orient_right, nrep, rep_orient_right;
     double resid_med, resid_p95, resid_max, rep_med, rep_p95;
-    double border_left, speck_left, lost_med, lost_p90, lost_max, ms;
+    double border_left, speck_left, speck_left_iso, speck_att_share;
+    double lost_med, lost_p90, lost_max, ms;
 };
 
 static void summarize(const struct result *r, int n, struct summary *s)
 {
     double *res = calloc((size_t)n + 1, sizeof *res), *rep = calloc((size_t)n + 1, sizeof *rep);
     double *lost = calloc((size_t)n + 1, sizeof *lost);
-    uint64_t b = 0, ib = 0, no = 0, ino = 0;
+    uint64_t b = 0, ib = 0, no = 0, ino = 0, na = 0, ina = 0;
     memset(s, 0, sizeof *s);
     s->n = n;
     for (int i = 0; res && rep && lost && i < n; i++) {
@@ -1141,6 +1296,7 @@ static void summarize(const struct result *r, int n, struct summary *s)
         res[s->ok] = fabs(r[i].resid);
         lost[s->ok++] = lost_excess(&r[i]);
         b += r[i].border, ib += r[i].in_border, no += r[i].noise, ino += r[i].in_noise;
+        na += r[i].noise_att, ina += r[i].in_noise_att;
     }
     s->resid_med = percentile(res, s->ok, 0.5);
     s->resid_p95 = percentile(res, s->ok, 0.95);
@@ -1152,6 +1308,8 @@ static void summarize(const struct result *r, int n, struct summary *s)
     s->lost_max = percentile(lost, s->ok, 1.0);
     s->border_left = pct(b, ib);
     s->speck_left = pct(no, ino);
+    s->speck_left_iso = pct(no - na, ino - ina);
+    s->speck_att_share = pct(ina, ino);
     free(res);
     free(rep);
     free(lost);
@@ -1163,10 +1321,12 @@ static void print_summary(FILE *f, const struct summary *s, bool json)
     const char *k[] = { "pages", "aligned", "orient_right", "resid_skew_median",
         "resid_skew_p95", "resid_skew_max", "reported", "rep_skew_err_median",
         "rep_skew_err_p95", "rep_orient_right", "border_left_pct", "speck_left_pct",
+        "speck_left_isolated_pct", "speck_attached_share_pct",
         "lost_pct_median", "lost_pct_p90", "lost_pct_max", "score_ms_per_page" };
     double v[] = { s->n, s->ok, s->orient_right, s->resid_med, s->resid_p95,
         s->resid_max, s->nrep, s->rep_med, s->rep_p95, s->rep_orient_right,
-        s->border_left, s->speck_left, s->lost_med, s->lost_p90, s->lost_max, s->ms };
+        s->border_left, s->speck_left, s->speck_left_iso, s->speck_att_share,
+        s->lost_med, s->lost_p90, s->lost_max, s->ms };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         if (json)
             fprintf(f, "%s\"%s\": ", i ? ", " : "{", k[i]);
@@ -1192,9 +1352,11 @@ static void print_human(FILE *f, const struct summary *s)
         fprintf(f, "scorepage: reported skew error |median| %.4f p95 %.4f deg; "
                 "reported orientation right %d/%d\n", s->rep_med, s->rep_p95,
                 s->rep_orient_right, s->nrep);
-    fprintf(f, "scorepage: border left %.4f%%, specks left %.3f%%, content lost "
-            "median %.4f%% p90 %.4f%% max %.4f%%; %.0f ms CPU/page\n",
-            s->border_left, s->speck_left, s->lost_med, s->lost_p90, s->lost_max, s->ms);
+    fprintf(f, "scorepage: border left %.4f%%, specks left %.3f%% (isolated specks "
+            "%.3f%%; %.1f%% of the input's were stuck to text), content lost median "
+            "%.4f%% p90 %.4f%% max %.4f%%; %.0f ms CPU/page\n", s->border_left,
+            s->speck_left, s->speck_left_iso, s->speck_att_share, s->lost_med,
+            s->lost_p90, s->lost_max, s->ms);
 }
 
 /* ------------------------------------------------------------ main */
@@ -1319,14 +1481,15 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: scorepage --truth DIR/truth.jsonl [--outputs OUTDIR] [--pattern P]\n"
 "                 [--packs] [--report P] [--tsv F] [--summary F] [--json F]\n"
-"                 [--ids a,b] [-j N]\n"
+"                 [--ids a,b] [-j N] [--dump DIR]\n"
 "       scorepage --same A B [--turn Q]\n"
 "       scorepage --timings REPORT...\n"
 "Scores cleaned pages against the generator's ground truth (residual skew,\n"
 "orientation, border and speck pixels left, content lost).  Without --outputs\n"
 "the untouched inputs are scored.  Per-page rows go to --tsv (or stdout), the\n"
 "summary to stderr, --summary (key<TAB>value) and --json.  Method and limits:\n"
-"the top of tests/tools/scorepage.c.\n");
+"the top of tests/tools/scorepage.c.  --dump DIR writes, per page, the aligned\n"
+"output and the pixels counted as lost, border and noise (ID-*.tif).\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o, const char **same,
@@ -1339,7 +1502,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char **same,
         { "summary", required_argument, NULL, 's' }, { "json", required_argument, NULL, 'J' },
         { "ids", required_argument, NULL, 'i' }, { "same", required_argument, NULL, 'S' },
         { "turn", required_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
-        { "timings", no_argument, NULL, 'M' },
+        { "timings", no_argument, NULL, 'M' }, { "dump", required_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     int opt;
@@ -1358,6 +1521,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char **same,
         case 'S': *same = optarg; break;
         case 'q': *turn = atoi(optarg); break;
         case 'M': *timings = true; break;
+        case 'D': o->dump = optarg; break;
         case 'j': o->jobs = atoi(optarg); break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
