@@ -45,4 +45,28 @@ static inline uint64_t read_max_pixels(const struct read_opts *o)
     return o->max_pixels ? o->max_pixels : PAGE_DEFAULT_MAX_PIXELS;
 }
 
+/* Refuses, before anything of the page's size is allocated, a page above
+ * the pixel limit, or one whose rows padded to 64 bits (the page model)
+ * would take more than twice the limit's 1-bit size: a tall image a few
+ * pixels wide would otherwise need up to 64 times its pixel count in bits. */
+static inline int read_check_size(uint64_t w, uint64_t h,
+                                  const struct read_opts *o, errbuf *e)
+{
+    uint64_t max = read_max_pixels(o);
+    if (w == 0 || h == 0 || w > INT32_MAX || h > INT32_MAX)
+        return err_set(e, "invalid image size %llux%llu",
+                       (unsigned long long)w, (unsigned long long)h);
+    if (w * h > max)
+        return err_set(e, "image %llux%llu exceeds the pixel limit of %llu "
+                       "pixels", (unsigned long long)w, (unsigned long long)h,
+                       (unsigned long long)max);
+    uint64_t bytes = (w + 63) / 64 * 8 * h;
+    if (bytes > max / 4 + (1u << 20))
+        return err_set(e, "image %llux%llu is too narrow for its height: its "
+                       "padded rows would take %llu MB", (unsigned long long)w,
+                       (unsigned long long)h,
+                       (unsigned long long)(bytes >> 20));
+    return 0;
+}
+
 #endif

@@ -147,11 +147,8 @@ static int png_decode(struct png_reader *pr, struct png_job *j, errbuf *e)
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     uint64_t max = read_max_pixels(&pr->opts);
-    if (w == 0 || h == 0 || w > INT32_MAX || h > INT32_MAX)
-        return err_set(e, "invalid image size %ux%u", w, h);
-    if ((uint64_t)w * h > max)
-        return err_set(e, "image %ux%u exceeds the pixel limit of %llu pixels",
-                       w, h, (unsigned long long)max);
+    if (read_check_size(w, h, &pr->opts, e) < 0)
+        return -1;
     double ydpi, xdpi = png_dpi(png, info, read_default_dpi(&pr->opts), &ydpi);
     if (page_alloc(j->pg, (int)w, (int)h, xdpi, ydpi, max, e) < 0)
         return -1;

@@ -361,7 +361,8 @@ static int pnm_read(void *impl, int index, page *pg, errbuf *e)
     struct pnm_reader *pr = impl;
     const struct pnm_image *im = &pr->img[index];
     double dpi = read_default_dpi(&pr->opts);
-    if (page_alloc(pg, im->w, im->h, dpi, dpi, read_max_pixels(&pr->opts), e) < 0)
+    if (read_check_size((uint64_t)im->w, (uint64_t)im->h, &pr->opts, e) < 0 ||
+        page_alloc(pg, im->w, im->h, dpi, dpi, read_max_pixels(&pr->opts), e) < 0)
         return -1;
     if (fseeko(pr->fp, im->raster, SEEK_SET) < 0) {
         page_free(pg);

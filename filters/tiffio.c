@@ -327,12 +327,8 @@ static int tiff_inspect(struct tiff_reader *tr, struct tiff_page *tp, errbuf *e)
     if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &tp->w) ||
         !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &tp->h))
         return err_set(e, "no image size");
-    if (tp->w == 0 || tp->h == 0 || tp->w > INT32_MAX || tp->h > INT32_MAX)
-        return err_set(e, "invalid image size %ux%u", tp->w, tp->h);
-    uint64_t max = read_max_pixels(&tr->opts);
-    if ((uint64_t)tp->w * tp->h > max)
-        return err_set(e, "image %ux%u exceeds the pixel limit of %llu pixels",
-                       tp->w, tp->h, (unsigned long long)max);
+    if (read_check_size(tp->w, tp->h, &tr->opts, e) < 0)
+        return -1;
     TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &tp->bps);
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &tp->spp);
     TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &tp->compression);

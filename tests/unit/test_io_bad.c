@@ -221,6 +221,13 @@ static void tiff_bad_sizes(void **state)
     struct read_opts small = default_read_opts();
     small.max_pixels = 600 * 400 - 1;       /* the good file, one pixel over */
     expect_error(path, &small, "pixel limit");
+    /* within the pixel limit, but 1 px wide: 64 bits a pixel once padded */
+    memcpy(c, b, len);
+    tiff_patch_tag(c, len, TIFFTAG_IMAGEWIDTH, 1);
+    tiff_patch_tag(c, len, TIFFTAG_IMAGELENGTH, 500000000);
+    tiff_patch_tag(c, len, TIFFTAG_ROWSPERSTRIP, 500000000);
+    assert_int_equal(write_bytes(bad, c, len), 0);
+    expect_error_default(bad, "too narrow for its height");
     free(c);
     free(b);
 }
@@ -324,6 +331,7 @@ static void pnm_bad(void **state)
         { "P1 3 2\n1 0 1\n1", 14, "truncated" },
         { "P4 1 1\n\x80garbage", 15, "after image 1" },
         { "P5 99999999999 2 255\n", 21, "bad PNM header" },
+        { "P4 1 500000000\n\x80", 17, "too narrow" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         assert_int_equal(write_bytes(path, cases[i].data, cases[i].len), 0);
