@@ -53,6 +53,77 @@ const char *metrics_state_name(int state)
     return state >= 0 && state < METRICS_NSTATES ? state_names[state] : NULL;
 }
 
+/* Parses a JSON number (or null = 0) at *p, not past end; -1 if none. */
+static int parse_number(const char **p, const char *end, double *v)
+{
+    const char *s = *p;
+    if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
+        *v = 0;
+        *p = s + 4;
+        return 0;
+    }
+    char num[64];
+    size_t n = 0;
+    while (s + n < end && n < sizeof num - 1 &&
+           strchr("0123456789+-.eE", s[n]) != NULL && s[n] != '\0')
+        n++;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    char *after;
+    *v = strtod(num, &after);
+    if (n == 0 || *after != '\0')
+        return -1;
+    *p = s + n;
+    return 0;
+}
+
+/* Parses one "ms" object's body at *p (just after the '{') up to and
+ * including its '}', adding known stage values into ms[]; -1 if
+ * malformed.  end bounds the text. */
+static int parse_ms_object(const char **p, const char *end,
+                           double ms[METRICS_NSTAGES])
+{
+    const char *s = *p;
+    while (s < end && *s != '}') {
+        const char *key = s + 1, *q;
+        if (*s != '"' || (q = memchr(key, '"', (size_t)(end - key))) == NULL ||
+            q + 1 >= end || q[1] != ':')
+            return -1;
+        size_t klen = (size_t)(q - key);
+        s = q + 2;
+        double v;
+        if (parse_number(&s, end, &v) < 0 || s >= end ||
+            (*s != ',' && *s != '}'))
+            return -1;
+        for (int i = 0; i < METRICS_NSTAGES; i++)
+            if (strlen(stage_names[i]) == klen &&
+                memcmp(stage_names[i], key, klen) == 0)
+                ms[i] += v;
+        if (*s == ',')
+            s++;
+    }
+    if (s >= end)
+        return -1;
+    *p = s + 1;
+    return 0;
+}
+
+int metrics_add_report_ms(double ms[METRICS_NSTAGES], const char *text,
+                          size_t len)
+{
+    static const char tag[] = "\"ms\":{";
+    const size_t tlen = sizeof tag - 1;
+    const char *p = text, *end = text + len;
+    int found = 0;
+    while ((p = memmem(p, (size_t)(end - p), tag, tlen)) != NULL) {
+        p += tlen;
+        if (parse_ms_object(&p, end, ms) < 0)
+            return -1;
+        found++;
+    }
+    return found;
+}
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if s does not start
  * one (overlong forms, surrogates and code points above U+10FFFF are
  * invalid). */
@@ -136,14 +207,15 @@ static void put_u64(const struct sample_ctx *c, const char *name,
     fprintf(c->out, " %" PRIu64 "\n", v);
 }
 
-/* Doubles with 17 significant digits round-trip exactly; "%g" never
- * prints a locale decimal comma because the daemon stays in the C locale. */
+/* Nine significant digits: microseconds up to 1000 s, milliseconds up to
+ * 11 days, and still monotonic for a growing counter; "%g" never prints a
+ * locale decimal comma because the daemon stays in the C locale. */
 static void put_double(const struct sample_ctx *c, const char *name,
                        const char *key, const char *value, double v)
 {
     fputs(name, c->out);
     put_labels(c->out, c->node, c->spool, key, value);
-    fprintf(c->out, " %.17g\n", v);
+    fprintf(c->out, " %.9g\n", v);
 }
 
 static const struct family fam_packs = { "spoold_packs_total", "counter",

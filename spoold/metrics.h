@@ -90,6 +90,16 @@ void metrics_init(metrics *m);
 const char *metrics_stage_name(int stage);
 const char *metrics_state_name(int state);
 
+/* Adds the per-stage milliseconds of filter-library page reports (the
+ * JSON lines chain_clean_files writes: each has an object
+ * "ms":{"read":..,"border":..,..,"write":..}) into ms[], indexed by
+ * enum metrics_stage; keys that are not stage names are skipped, a null
+ * value (NaN in the report) counts as 0.  Returns the number of "ms"
+ * objects found, or -1 if one is malformed (ms[] then holds what was added
+ * before it). */
+int metrics_add_report_ms(double ms[METRICS_NSTAGES], const char *text,
+                          size_t len);
+
 /* Writes the exposition text for m to out.  node is required; spool may be
  * NULL (no spool label).  Returns 0, or -1 if a counter is negative or not
  * finite (a bug in the caller) or the stream fails. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "chain.h"
 #include "metrics.h"
 
 /* Formats m into a NUL-terminated heap string. */
@@ -69,6 +70,7 @@ static void filled(metrics *m)
     for (int i = 0; i < METRICS_NSTAGES; i++)
         m->stage_seconds[i] = 0.5 * i;
     m->stage_seconds[METRICS_STAGE_DESKEW] = 0.1;   /* not exact in binary */
+    m->stage_seconds[METRICS_STAGE_EXEC] = 123456.789012;   /* 9 digits */
     for (int i = 0; i < METRICS_NSTATES; i++)
         m->queue[i] = 10 + i;
     m->oldest_incoming_age = 42;
@@ -99,12 +101,12 @@ static const char *const full_text[] = {
     "# TYPE spoold_stage_seconds_total counter",
     "spoold_stage_seconds_total" L ",stage=\"border\"} 0",
     "spoold_stage_seconds_total" L ",stage=\"orient\"} 0.5",
-    "spoold_stage_seconds_total" L ",stage=\"deskew\"} 0.10000000000000001",
+    "spoold_stage_seconds_total" L ",stage=\"deskew\"} 0.1",
     "spoold_stage_seconds_total" L ",stage=\"despeckle\"} 1.5",
     "spoold_stage_seconds_total" L ",stage=\"crop\"} 2",
     "spoold_stage_seconds_total" L ",stage=\"read\"} 2.5",
     "spoold_stage_seconds_total" L ",stage=\"write\"} 3",
-    "spoold_stage_seconds_total" L ",stage=\"exec\"} 3.5",
+    "spoold_stage_seconds_total" L ",stage=\"exec\"} 123456.789",
     "# HELP spoold_claims_lost_total Claim renames this node lost to another "
     "node.",
     "# TYPE spoold_claims_lost_total counter",
@@ -205,6 +207,46 @@ static void test_names(void **state)
     assert_string_equal(metrics_state_name(METRICS_Q_RETRY), "retry");
     assert_null(metrics_stage_name(METRICS_NSTAGES));
     assert_null(metrics_state_name(-1));
+}
+
+/* Stage times from page reports as the filter library writes them. */
+static void stage_ms_from_reports(void **state)
+{
+    struct page_report r;
+    memset(&r, 0, sizeof r);
+    r.read_ms = 1.5;
+    r.write_ms = 2.25;
+    for (int s = 0; s < STAGE_COUNT; s++)
+        r.stage_ms[s] = 10.0 * (s + 1);
+    r.stage_ms[STAGE_CROP] = NAN;               /* written as null */
+    char line[PAGE_REPORT_JSON_MAX];
+    int n = page_report_json(&r, line, sizeof line);
+    assert_true(n > 0);
+    char text[3 * PAGE_REPORT_JSON_MAX];
+    snprintf(text, sizeof text, "%s\n%s\n", line, line);
+    double ms[METRICS_NSTAGES] = { 0 };
+    assert_int_equal(metrics_add_report_ms(ms, text, strlen(text)), 2);
+    assert_true(ms[METRICS_STAGE_READ] == 3.0);
+    assert_true(ms[METRICS_STAGE_WRITE] == 4.5);
+    assert_true(ms[METRICS_STAGE_BORDER] == 20.0);
+    assert_true(ms[METRICS_STAGE_DESPECKLE] == 80.0);
+    assert_true(ms[METRICS_STAGE_CROP] == 0.0);
+    assert_true(ms[METRICS_STAGE_EXEC] == 0.0);
+    /* bounded by len: the second line is cut off inside its object */
+    double cut[METRICS_NSTAGES] = { 0 };
+    const char *second = strchr(text, '\n') + 1;
+    size_t upto = (size_t)(strstr(second, "\"write\"") - text);
+    assert_int_equal(metrics_add_report_ms(cut, text, upto), -1);
+    assert_true(cut[METRICS_STAGE_READ] >= 1.5);
+    const char *bad[] = { "\"ms\":{\"read\":x}", "\"ms\":{\"read\" 1}",
+                          "\"ms\":{\"read\":1;}", "\"ms\":{\"read\":1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(metrics_add_report_ms(cut, bad[i], strlen(bad[i])), -1);
+    assert_int_equal(metrics_add_report_ms(cut, "{\"ms\":3}", 9), 0);
+    const char *other = "\"ms\":{\"exec\":7,\"ocr\":5}";
+    double x[METRICS_NSTAGES] = { 0 };
+    assert_int_equal(metrics_add_report_ms(x, other, strlen(other)), 1);
+    assert_true(x[METRICS_STAGE_EXEC] == 7.0);
 }
 
 /* ---------------------------------------------------------- file tests */
@@ -390,6 +432,7 @@ int main(void)
         cmocka_unit_test(label_escaping),
         cmocka_unit_test(bad_values_refused),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(stage_ms_from_reports),
         cmocka_unit_test(write_creates_file),
         cmocka_unit_test(write_replaces_atomically),
         cmocka_unit_test(failed_write_keeps_old_file),
