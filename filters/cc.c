@@ -80,6 +80,17 @@ int span_count(const uint8_t *row, int x0, int x1)
     return n;
 }
 
+int span_any(const uint8_t *row, int x0, int x1)
+{
+    uint64_t any = 0;
+    for (int wx = x0 & ~63; wx < x1; wx += 64) {
+        int a = x0 > wx ? x0 - wx : 0;
+        int b = x1 - wx < 64 ? x1 - wx : 64;
+        any |= page_load64(row + wx / 8) & word_span(a, b);
+    }
+    return any != 0;
+}
+
 /* Root of run i; parents always point to a smaller index (path halving). */
 static inline uint32_t uf_find(struct cc_run *r, uint32_t i)
 {
@@ -140,35 +151,40 @@ static void link_rows(struct cc_run *r, uint32_t ps, uint32_t pe,
     }
 }
 
-/* Turns union-find parents into component indices and fills comps. */
+/* Turns union-find parents into component indices and fills comps, in one
+ * pass: a parent always precedes its child, so its index is final by then;
+ * a root opens a new component (at most one per run: the array is sized
+ * for that and trimmed after). */
 static int finish_components(struct cc_map *m, errbuf *e)
 {
     struct cc_run *r = m->runs;
+    m->comps = malloc((m->nruns ? m->nruns : 1) * sizeof *m->comps);
+    if (m->comps == NULL)
+        return err_errno(e, errno, "cannot allocate %zu components", m->nruns);
     uint32_t nc = 0;
     for (size_t k = 0; k < m->nruns; k++) {
         uint32_t p = r[k].label;
-        r[k].label = p == k ? nc++ : r[p].label;
-    }
-    m->ncomps = nc;
-    m->comps = malloc((nc ? nc : 1) * sizeof *m->comps);
-    if (m->comps == NULL)
-        return err_errno(e, errno, "cannot allocate %u components", nc);
-    for (uint32_t c = 0; c < nc; c++)
-        m->comps[c] = (struct cc_comp){ INT32_MAX, INT32_MAX, -1, -1, 0, 0 };
-    for (int y = 0; y < m->height; y++) {
-        for (uint32_t k = m->row_start[y]; k < m->row_start[y + 1]; k++) {
-            struct cc_comp *c = &m->comps[r[k].label];
+        struct cc_comp *c;
+        if (p == k) {
+            r[k].label = nc;
+            c = &m->comps[nc++];
+            *c = (struct cc_comp){ r[k].x0, r[k].y, r[k].x1, r[k].y + 1, 0, 0 };
+        } else {
+            r[k].label = r[p].label;
+            c = &m->comps[r[k].label];
             if (r[k].x0 < c->x0)
                 c->x0 = r[k].x0;
             if (r[k].x1 > c->x1)
                 c->x1 = r[k].x1;
-            if (y < c->y0)
-                c->y0 = y;
-            c->y1 = y + 1;
-            c->area += (uint32_t)(r[k].x1 - r[k].x0);
-            c->nruns++;
+            c->y1 = r[k].y + 1;     /* runs come in row order */
         }
+        c->area += (uint32_t)(r[k].x1 - r[k].x0);
+        c->nruns++;
     }
+    m->ncomps = nc;
+    struct cc_comp *t = realloc(m->comps, (nc ? nc : 1) * sizeof *m->comps);
+    if (t != NULL)
+        m->comps = t;
     return 0;
 }
 
@@ -182,7 +198,7 @@ static int finish_components(struct cc_map *m, errbuf *e)
  * the runs gives bounding boxes and areas.
  *
  * Parameters: connectivity 8 joins diagonal neighbours, 4 does not.
- * Limits: at most 2^32 - 1 runs; memory is 12 bytes per run plus 24 per
+ * Limits: at most 2^32 - 1 runs; memory is 16 bytes per run plus 24 per
  * component plus 4 per row.
  */
 int cc_label(const page *pg, int connectivity, struct cc_map *m, errbuf *e)
@@ -210,7 +226,7 @@ int cc_label(const page *pg, int connectivity, struct cc_map *m, errbuf *e)
         }
         for (int i = 0; i < n; i++) {
             uint32_t k = (uint32_t)m->nruns++;
-            m->runs[k] = (struct cc_run){ xs[2 * i], xs[2 * i + 1], k };
+            m->runs[k] = (struct cc_run){ xs[2 * i], xs[2 * i + 1], y, k };
         }
         if (y > 0)
             link_rows(m->runs, prev, cs, cs, (uint32_t)m->nruns, slack);
@@ -244,4 +260,36 @@ uint32_t cc_row_find(const struct cc_map *m, int y, int x)
             hi = mid;
     }
     return lo;
+}
+
+/* Groups the run indices by component (counting sort on the label, which
+ * keeps each component's runs in row order).  Cost O(runs). */
+int cc_index_build(const struct cc_map *m, struct cc_index *ix, errbuf *e)
+{
+    ix->first = malloc(sizeof *ix->first * ((size_t)m->ncomps + 1));
+    ix->list = malloc(sizeof *ix->list * (m->nruns ? m->nruns : 1));
+    if (ix->first == NULL || ix->list == NULL) {
+        cc_index_free(ix);
+        return err_errno(e, ENOMEM, "cannot allocate component index");
+    }
+    uint32_t at = 0;
+    for (uint32_t c = 0; c < m->ncomps; c++) {
+        ix->first[c] = at;
+        at += m->comps[c].nruns;
+    }
+    ix->first[m->ncomps] = at;
+    for (size_t k = 0; k < m->nruns; k++)
+        ix->list[ix->first[m->runs[k].label]++] = (uint32_t)k;
+    for (uint32_t c = m->ncomps; c > 0; c--)
+        ix->first[c] = ix->first[c - 1];
+    ix->first[0] = 0;
+    return 0;
+}
+
+void cc_index_free(struct cc_index *ix)
+{
+    free(ix->first);
+    free(ix->list);
+    ix->first = NULL;
+    ix->list = NULL;
 }

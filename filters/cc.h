@@ -18,7 +18,8 @@
 #include "page.h"
 
 struct cc_run {
-    int32_t x0, x1;         /* black pixels [x0, x1) of one row */
+    int32_t x0, x1;         /* black pixels [x0, x1) of row y */
+    int32_t y;
     uint32_t label;         /* component index after cc_label */
 };
 
@@ -45,6 +46,16 @@ int cc_label(const page *pg, int connectivity, struct cc_map *m, errbuf *e);
 
 void cc_free(struct cc_map *m);
 
+/* The runs of each component: m->runs[list[k]] for k in [first[c],
+ * first[c+1]) are component c's runs, top row first. */
+struct cc_index {
+    uint32_t *first;        /* ncomps + 1 */
+    uint32_t *list;         /* nruns */
+};
+
+int cc_index_build(const struct cc_map *m, struct cc_index *ix, errbuf *e);
+void cc_index_free(struct cc_index *ix);
+
 /* Extracts the black runs of one packed row (page layout, `width` pixels,
  * padding bits zero) into xs as pairs x0,x1; returns the number of runs.
  * xs must hold 2 * (width / 2 + 1) ints. */
@@ -57,7 +68,9 @@ uint32_t cc_row_find(const struct cc_map *m, int y, int x);
 void span_clear(uint8_t *row, int x0, int x1);
 void span_set(uint8_t *row, int x0, int x1);
 
-/* Number of black pixels in [x0, x1) of a packed row. */
+/* Number of black pixels in [x0, x1) of a packed row; span_any: whether
+ * there is one. */
 int span_count(const uint8_t *row, int x0, int x1);
+int span_any(const uint8_t *row, int x0, int x1);
 
 #endif

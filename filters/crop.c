@@ -141,8 +141,9 @@ static void exact_box(const page *pg, const page *cells, int cell,
  *
  * Method: the page is reduced to an occupancy grid of cells (4 px at 300
  * dpi); 8-connected clusters of occupied cells are labelled (cc_label).  A
- * speck of at most `speck` px spans at most ceil((speck-1)/cell) + 1 cells each
- * way, so clusters no larger than that are isolated specks and are dropped;
+ * speck of at most `speck` px (+2 px for one turned by deskewing) spans at
+ * most ceil((speck-1)/cell) + 1 cells each way, so clusters no larger than
+ * that are isolated specks and are dropped;
  * everything else is content.  The box is then made exact to the pixel
  * from the ink inside the content cells.
  * Limits: ink within one cell of a speck joins it into a bigger cluster
@@ -154,7 +155,7 @@ int crop_content_box(const page *pg, int speck, struct crop_box *box, errbuf *e)
 {
     double dpi = pg->xres > pg->yres ? pg->xres : pg->yres;
     int cell = scaled(4, dpi);
-    int spk = speck > 0 ? scaled(speck, dpi) : 0;
+    int spk = speck > 0 ? scaled(speck + 2, dpi) : 0;     /* + turned by deskew */
     int max_cells = spk > 0 ? (spk - 1 + cell - 1) / cell + 1 : 0;   /* cells a speck can span */
     page cells;
     struct cc_map m;

@@ -15,6 +15,7 @@
 /* Lengths in pixels at the page's resolution (see dparams_for). */
 struct dparams {
     int sx, sy;         /* a speck fits in sx by sy */
+    int turn;           /* growth of a speck's box when the page is turned */
     int near;           /* a dot this close to other ink is part of it */
     int gap_dot;        /* i-dot to stem, at most */
     int gap_period;     /* period to the letter beside it, at most */
@@ -26,6 +27,19 @@ struct dparams {
 };
 
 enum kind { K_OTHER, K_LETTER, K_DOT };
+
+struct comp_ends;
+
+/* What the rules look at. */
+struct dctx {
+    const page *pg;
+    const struct cc_map *m;
+    const struct cc_index *ix;
+    const uint8_t *kind;
+    const struct dparams *p;
+    struct comp_ends *ends;     /* cache, see comp_ends */
+    uint8_t *ends_done;
+};
 
 struct grid {
     int gw, gh, cell;
@@ -44,14 +58,14 @@ static void dparams_for(struct dparams *p, const page *pg, int max_speck)
     p->sx = scaled(max_speck, pg->xres);
     p->sy = scaled(max_speck, pg->yres);
     double dpi = pg->xres > pg->yres ? pg->xres : pg->yres;
-    p->near = scaled(3, dpi);
+    p->turn = scaled(2, dpi);
+    p->near = scaled(2, dpi);
     p->gap_dot = scaled(8, dpi);
     p->gap_period = scaled(12, dpi);
     p->gap_chain = scaled(24, dpi);
     p->letter_max = scaled(200, dpi);
     p->gap_line = 4 * p->gap_period;
-    p->reach = (p->gap_line > p->gap_chain ? p->gap_line : p->gap_chain) +
-               (p->sx > p->sy ? p->sx : p->sy);
+    p->reach = p->gap_chain + (p->sx > p->sy ? p->sx : p->sy) + p->turn;
     p->cell = scaled(32, dpi);
 }
 
@@ -104,50 +118,41 @@ static int grid_build(struct grid *g, const struct cc_map *m, const uint8_t *kin
     return 0;
 }
 
-/* Extent [*a, *b) of component c's pixels on row y within [x0, x1). */
-static int row_extent(const struct cc_map *m, uint32_t c, int y, int x0, int x1,
-                      int *a, int *b)
-{
-    *a = INT32_MAX;
-    *b = -1;
-    if (y < 0 || y >= m->height)
-        return 0;
-    for (uint32_t k = cc_row_find(m, y, x0); k < m->row_start[y + 1] &&
-         m->runs[k].x0 < x1; k++) {
-        if (m->runs[k].label != c)
-            continue;
-        if (m->runs[k].x0 < *a)
-            *a = m->runs[k].x0;
-        if (m->runs[k].x1 > *b)
-            *b = m->runs[k].x1;
-    }
-    return *b > *a;
-}
+/* The pixel extents of a component's four outermost rows and columns:
+ * where a stem ends.  Computed once per component, on first use. */
+struct comp_ends {
+    int32_t top0, top1, bot0, bot1;         /* x extents of top and bottom rows */
+    int32_t left0, left1, right0, right1;   /* y extents of the side columns */
+};
 
-/* Extent [*a, *b) of component c's pixels in column x, rows [y0, y1). */
-static int col_extent(const struct cc_map *m, uint32_t c, int x, int y0, int y1,
-                      int *a, int *b)
+static const struct comp_ends *comp_ends(const struct dctx *cx, uint32_t c)
 {
-    *a = INT32_MAX;
-    *b = -1;
-    for (int y = y0; y < y1; y++) {
-        uint32_t k = cc_row_find(m, y, x);
-        if (k < m->row_start[y + 1] && m->runs[k].x0 <= x && m->runs[k].label == c) {
-            if (y < *a)
-                *a = y;
-            *b = y + 1;
+    struct comp_ends *e = &cx->ends[c];
+    if (cx->ends_done[c])
+        return e;
+    const struct cc_comp *n = &cx->m->comps[c];
+    *e = (struct comp_ends){ INT32_MAX, -1, INT32_MAX, -1, INT32_MAX, -1, INT32_MAX, -1 };
+    for (uint32_t k = cx->ix->first[c]; k < cx->ix->first[c + 1]; k++) {
+        const struct cc_run *r = &cx->m->runs[cx->ix->list[k]];
+        if (r->y == n->y0) {
+            e->top0 = r->x0 < e->top0 ? r->x0 : e->top0;
+            e->top1 = r->x1 > e->top1 ? r->x1 : e->top1;
+        }
+        if (r->y == n->y1 - 1) {
+            e->bot0 = r->x0 < e->bot0 ? r->x0 : e->bot0;
+            e->bot1 = r->x1 > e->bot1 ? r->x1 : e->bot1;
+        }
+        if (r->x0 == n->x0) {
+            e->left0 = r->y < e->left0 ? r->y : e->left0;
+            e->left1 = r->y + 1;
+        }
+        if (r->x1 == n->x1) {
+            e->right0 = r->y < e->right0 ? r->y : e->right0;
+            e->right1 = r->y + 1;
         }
     }
-    return *b > *a;
-}
-
-/* Does component c have the pixel (x, y)? */
-static int comp_has(const struct cc_map *m, uint32_t c, int x, int y)
-{
-    if (y < 0 || y >= m->height)
-        return 0;
-    uint32_t k = cc_row_find(m, y, x);
-    return k < m->row_start[y + 1] && m->runs[k].x0 <= x && m->runs[k].label == c;
+    cx->ends_done[c] = 1;
+    return e;
 }
 
 /* Width of component c's run on row y nearest to x, if it starts or ends
@@ -171,36 +176,60 @@ static int row_run_width(const struct cc_map *m, uint32_t c, int y, int x, int s
     return best;
 }
 
-/* Height of component c's vertical run in column x covering y, or the
- * nearest one starting or ending within slack of y; 0 if none. */
-static int col_run_height(const struct cc_map *m, uint32_t c, int x, int y, int slack)
+/* Height of component c's vertical stretch in column x covering y, or the
+ * nearest one starting or ending within slack of y; 0 if none.  The
+ * component's runs come in row order, and runs of one row are disjoint, so
+ * the runs covering x form the stretches one after the other. */
+static int col_run_height(const struct dctx *cx, uint32_t c, int x, int y, int slack)
 {
-    for (int d = 0; d <= slack; d++) {
-        for (int sgn = -1; sgn <= 1; sgn += 2) {
-            int yy = y + sgn * d;
-            if (!comp_has(m, c, x, yy))
-                continue;
-            int a = yy, b = yy + 1;
-            while (comp_has(m, c, x, a - 1))
-                a--;
-            while (comp_has(m, c, x, b))
-                b++;
-            return b - a;
+    int best = 0, bestd = slack + 1, s0 = -1, s1 = -1;
+    for (uint32_t k = cx->ix->first[c]; k <= cx->ix->first[c + 1]; k++) {
+        const struct cc_run *r = k < cx->ix->first[c + 1]
+                                 ? &cx->m->runs[cx->ix->list[k]] : NULL;
+        if (r && (r->x0 > x || r->x1 <= x))
+            continue;
+        if (r && r->y == s1) {
+            s1++;
+            continue;
+        }
+        if (s0 >= 0) {
+            int d = y < s0 ? s0 - y : y >= s1 ? y - s1 + 1 : 0;
+            if (d < bestd) {
+                bestd = d;
+                best = s1 - s0;
+            }
+        }
+        if (r) {
+            s0 = r->y;
+            s1 = r->y + 1;
         }
     }
-    return 0;
+    return best;
 }
 
-/* Is there ink of anything but a dot within r px of dot d's box? */
-static int near_ink(const struct cc_map *m, const uint8_t *kind,
-                    const struct cc_comp *d, int r)
+/* Is there ink of anything but a dot within r px of dot d's box?  A quick
+ * look at the bitmap first (most dots have nothing near), then the runs
+ * to leave out other dots. */
+static int near_ink(const struct dctx *cx, const struct cc_comp *d, int r)
 {
+    const page *pg = cx->pg;
+    int x0 = d->x0 - r < 0 ? 0 : d->x0 - r;
+    int x1 = d->x1 + r > pg->width ? pg->width : d->x1 + r;
     int y0 = d->y0 - r < 0 ? 0 : d->y0 - r;
-    int y1 = d->y1 + r > m->height ? m->height : d->y1 + r;
+    int y1 = d->y1 + r > pg->height ? pg->height : d->y1 + r;
+    int any = 0;
+    for (int y = y0; y < y1 && !any; y++) {
+        const uint8_t *row = page_row(pg, y);
+        any = y < d->y0 || y >= d->y1 ? span_any(row, x0, x1)
+            : span_any(row, x0, d->x0) || span_any(row, d->x1, x1);
+    }
+    if (!any)
+        return 0;
+    const struct cc_map *m = cx->m;
     for (int y = y0; y < y1; y++)
-        for (uint32_t k = cc_row_find(m, y, d->x0 - r); k < m->row_start[y + 1] &&
-             m->runs[k].x0 < d->x1 + r; k++)
-            if (kind[m->runs[k].label] != K_DOT)
+        for (uint32_t k = cc_row_find(m, y, x0); k < m->row_start[y + 1] &&
+             m->runs[k].x0 < x1; k++)
+            if (cx->kind[m->runs[k].label] != K_DOT)
                 return 1;
     return 0;
 }
@@ -223,7 +252,8 @@ enum {
 /*
  * What letter n says about dot d.  Upright (DIR_0):
  *  - i-dot: d lies over n within gap_dot, n is at least twice as tall as
- *    d, d's centre is over n's top row of pixels, which is narrow (a stem's
+ *    d, d's centre is over n's top row of pixels (within 1 px plus a
+ *    quarter of the gap, for italics and residual skew), which is narrow (a stem's
  *    top or serif, at most d's width + 5), and a quarter of the way down n
  *    the stroke under d's centre (shifted by up to a fifth of that depth,
  *    for residual skew) is as wide as d (+-2 px): a stem;
@@ -234,29 +264,14 @@ enum {
  *    reaching above it.
  * The same rules turned by 90, 180 and 270 degrees give the other bits.
  */
-static int dot_facts(const struct cc_map *m, const struct cc_comp *d,
-                     uint32_t nc, const struct dparams *p)
+static int align_facts(const struct cc_comp *d, const struct cc_comp *n,
+                       const struct dparams *p)
 {
-    const struct cc_comp *n = &m->comps[nc];
     int dw = d->x1 - d->x0, dh = d->y1 - d->y0;
     int nw = n->x1 - n->x0, nh = n->y1 - n->y0;
-    int cx2 = d->x0 + d->x1, cy2 = d->y0 + d->y1;
-    int below = d->y0 >= n->y1, right = d->x0 >= n->x1;
-    int gv = below ? d->y0 - n->y1 : n->y0 - d->y1;
-    int gh = right ? d->x0 - n->x1 : n->x0 - d->x1;
-    int a, b, f = 0;
-    if (gv >= 1 && gv <= p->gap_dot && nh >= 2 * dh &&
-        row_extent(m, nc, below ? n->y1 - 1 : n->y0, n->x0, n->x1, &a, &b) &&
-        b - a <= dw + 5 && cx2 >= 2 * a - 2 && cx2 <= 2 * b + 2 &&
-        abs(row_run_width(m, nc, below ? n->y1 - 1 - nh / 4 : n->y0 + nh / 4,
-                          cx2 / 2, 1 + nh / 20) - dw) <= 2)
-        f |= below ? DIR_180 : DIR_0;
-    if (gh >= 1 && gh <= p->gap_dot && nw >= 2 * dw &&
-        col_extent(m, nc, right ? n->x1 - 1 : n->x0, n->y0, n->y1, &a, &b) &&
-        b - a <= dh + 5 && cy2 >= 2 * a - 2 && cy2 <= 2 * b + 2 &&
-        abs(col_run_height(m, nc, right ? n->x1 - 1 - nw / 4 : n->x0 + nw / 4,
-                           cy2 / 2, 1 + nw / 20) - dh) <= 2)
-        f |= right ? DIR_90 : DIR_270;
+    int gv = d->y0 >= n->y1 ? d->y0 - n->y1 : n->y0 - d->y1;
+    int gh = d->x0 >= n->x1 ? d->x0 - n->x1 : n->x0 - d->x1;
+    int f = 0;
     if (gh >= 1 && gh <= p->gap_period && gv < 0)
         f |= F_NEAR_H;
     if (gv >= 1 && gv <= p->gap_period && gh < 0)
@@ -280,24 +295,52 @@ static int dot_facts(const struct cc_map *m, const struct cc_comp *d,
     return f;
 }
 
+static int dot_facts(const struct dctx *cx, const struct cc_comp *d, uint32_t nc)
+{
+    const struct cc_map *m = cx->m;
+    const struct dparams *p = cx->p;
+    const struct cc_comp *n = &m->comps[nc];
+    int dw = d->x1 - d->x0, dh = d->y1 - d->y0;
+    int nw = n->x1 - n->x0, nh = n->y1 - n->y0;
+    int cx2 = d->x0 + d->x1, cy2 = d->y0 + d->y1;
+    int below = d->y0 >= n->y1, right = d->x0 >= n->x1;
+    int gv = below ? d->y0 - n->y1 : n->y0 - d->y1;
+    int gh = right ? d->x0 - n->x1 : n->x0 - d->x1;
+    int f = align_facts(d, n, p);
+    if (gv >= 1 && gv <= p->gap_dot && nh >= 2 * dh) {
+        const struct comp_ends *e = comp_ends(cx, nc);
+        int a = below ? e->bot0 : e->top0, b = below ? e->bot1 : e->top1;
+        if (b - a <= dw + 5 && cx2 >= 2 * a - 2 - gv / 2 && cx2 <= 2 * b + 2 + gv / 2 &&
+            abs(row_run_width(m, nc, below ? n->y1 - 1 - nh / 4 : n->y0 + nh / 4,
+                              cx2 / 2, 1 + nh / 20) - dw) <= 2)
+            f |= below ? DIR_180 : DIR_0;
+    }
+    if (gh >= 1 && gh <= p->gap_dot && nw >= 2 * dw) {
+        const struct comp_ends *e = comp_ends(cx, nc);
+        int a = right ? e->right0 : e->left0, b = right ? e->right1 : e->left1;
+        if (b - a <= dh + 5 && cy2 >= 2 * a - 2 - gh / 2 && cy2 <= 2 * b + 2 + gh / 2 &&
+            abs(col_run_height(cx, nc, right ? n->x1 - 1 - nw / 4 : n->x0 + nw / 4,
+                               cy2 / 2, 1 + nw / 20) - dh) <= 2)
+            f |= right ? DIR_90 : DIR_270;
+    }
+    return f;
+}
+
 /* The DIR_ bits that the facts of one dot support. */
 static int facts_dirs(int f)
 {
     int dirs = f & DIR_ALL;
-    if (f & F_NEAR_H) {
-        dirs |= (f & F_BOTTOM) ? DIR_0 : 0;
-        dirs |= (f & F_TOP) ? DIR_180 : 0;
-    }
-    if (f & F_NEAR_V) {
-        dirs |= (f & F_LEFT) ? DIR_90 : 0;
-        dirs |= (f & F_RIGHT) ? DIR_270 : 0;
-    }
+    if ((f & F_NEAR_H) && (f & (F_BOTTOM | F_TOP)))
+        dirs |= DIR_0 | DIR_180;
+    if ((f & F_NEAR_V) && (f & (F_LEFT | F_RIGHT)))
+        dirs |= DIR_90 | DIR_270;
     return dirs;
 }
 
 /* Are two dots of the same size (+-1 px) in a row within gap_chain or in a
- * column within gap_period, centres aligned within 1 px plus a tenth of the
- * gap (the dots of an ellipsis, a dotted leader, a colon)? */
+ * column within gap_chain and 4 dot heights (a colon), centres aligned
+ * within 1 px plus a tenth of the gap (the dots of an ellipsis, a dotted
+ * leader, a colon)? */
 static int dots_linked(const struct cc_comp *a, const struct cc_comp *b,
                        const struct dparams *p)
 {
@@ -310,7 +353,8 @@ static int dots_linked(const struct cc_comp *a, const struct cc_comp *b,
     if (gh >= 1 && gh <= p->gap_chain &&
         abs((a->y0 + a->y1) - (b->y0 + b->y1)) <= 2 + gh / 5)
         return 1;
-    if (gv >= 1 && gv <= p->gap_period &&
+    int hmax = ah > bh ? ah : bh;
+    if (gv >= 1 && gv <= p->gap_chain && gv <= 4 * hmax &&
         abs((a->x0 + a->x1) - (b->x0 + b->x1)) <= 2 + gv / 5)
         return 1;
     return 0;
@@ -330,8 +374,8 @@ static uint32_t uf_root(uint32_t *par, uint32_t i)
  * sit like i-dots (the most specific rule): real i-dots all agree on one
  * direction, specks match the rule of every direction about equally (and
  * rarely).  The direction with the most such dots wins, together with any
- * direction at least half as popular; with fewer than 8 on the page all
- * directions are trusted.
+ * direction nearly as popular (3/4: mixed pages); with fewer than 8 on the
+ * page all directions are trusted.
  */
 static int choose_dirs(const uint8_t *dirs, const uint8_t *kind, uint32_t n)
 {
@@ -346,7 +390,7 @@ static int choose_dirs(const uint8_t *dirs, const uint8_t *kind, uint32_t n)
         return DIR_ALL;
     int allowed = 0;
     for (int k = 0; k < 4; k++)
-        if (count[k] * 2 >= best)
+        if (count[k] * 4 >= best * 3)
             allowed |= 1 << k;
     return allowed;
 }
@@ -374,27 +418,59 @@ static void dot_work_free(struct dot_work *w)
     free(w->idots);
 }
 
+/* Alignment facts (F_BOTTOM..F_RIGHT) of dot d from the letters up to
+ * gap_line away along its line: a letter that overlaps the dot's rows is
+ * listed in the dot's row of cells (the grid grows boxes by p->reach), so
+ * only the cells left and right of d's cell are looked at (above and below
+ * for a dot under or over a letter, for pages turned a quarter). */
+static int wide_facts(const struct dctx *cx, const struct grid *g,
+                      const struct cc_comp *d, int gx, int gy, int horizontal)
+{
+    int k = (cx->p->gap_line + g->cell - 1) / g->cell, f = 0;
+    for (int j = -k; j <= k; j++) {
+        int x = horizontal ? gx + j : gx, y = horizontal ? gy : gy + j;
+        if (x < 0 || y < 0 || x >= g->gw || y >= g->gh)
+            continue;
+        size_t cell = (size_t)y * (size_t)g->gw + (size_t)x;
+        for (uint32_t i = g->start[cell]; i < g->start[cell + 1]; i++)
+            if (cx->kind[g->items[i]] == K_LETTER)
+                f |= align_facts(d, &cx->m->comps[g->items[i]], cx->p);
+    }
+    return f & (horizontal ? F_BOTTOM | F_TOP : F_LEFT | F_RIGHT);
+}
+
 /* For every dot: near other ink (keep), the directions its placement
- * supports, and its links to other dots. */
-static void gather_facts(const struct cc_map *m, const uint8_t *kind, uint8_t *keep,
-                         const struct grid *g, const struct dparams *p,
+ * supports, and its links to other dots.  The grid cell of a dot lists the
+ * letters and dots within p->reach; letters farther away along the line
+ * are looked up (wide_facts) only for a dot that has a letter beside it
+ * but no baseline yet. */
+static void gather_facts(const struct dctx *cx, uint8_t *keep, const struct grid *g,
                          struct dot_work *w)
 {
+    const struct cc_map *m = cx->m;
     for (uint32_t c = 0; c < m->ncomps; c++) {
-        if (kind[c] != K_DOT)
+        if (cx->kind[c] != K_DOT)
             continue;
         const struct cc_comp *d = &m->comps[c];
-        keep[c] = (uint8_t)near_ink(m, kind, d, p->near);
-        int cx = (d->x0 + d->x1) / 2 / g->cell, cy = (d->y0 + d->y1) / 2 / g->cell;
-        size_t cell = (size_t)cy * (size_t)g->gw + (size_t)cx;
+        keep[c] = (uint8_t)near_ink(cx, d, cx->p->near);
+        int gx = (d->x0 + d->x1) / 2 / g->cell, gy = (d->y0 + d->y1) / 2 / g->cell;
+        size_t cell = (size_t)gy * (size_t)g->gw + (size_t)gx;
         int facts = 0;
         for (uint32_t i = g->start[cell]; i < g->start[cell + 1]; i++) {
             uint32_t nb = g->items[i];
-            if (kind[nb] == K_LETTER && !keep[c])
-                facts |= dot_facts(m, d, nb, p);
-            else if (kind[nb] == K_DOT && nb > c && dots_linked(d, &m->comps[nb], p))
+            if (cx->kind[nb] == K_LETTER && !keep[c]) {
+                facts |= dot_facts(cx, d, nb);
+                if (dots_linked(d, &m->comps[nb], cx->p))
+                    keep[c] = 1;        /* the other dot of a colon, bigger */
+            } else if (cx->kind[nb] == K_DOT && nb > c &&
+                       dots_linked(d, &m->comps[nb], cx->p)) {
                 uf_join(w->par, c, nb);
+            }
         }
+        if (!keep[c] && (facts & F_NEAR_H) && !(facts & (F_BOTTOM | F_TOP)))
+            facts |= wide_facts(cx, g, d, gx, gy, 1);
+        if (!keep[c] && (facts & F_NEAR_V) && !(facts & (F_LEFT | F_RIGHT)))
+            facts |= wide_facts(cx, g, d, gx, gy, 0);
         w->dirs[c] = (uint8_t)facts_dirs(facts);
         w->idots[c] = (uint8_t)(facts & DIR_ALL);
     }
@@ -407,11 +483,12 @@ static void gather_facts(const struct cc_map *m, const uint8_t *kind, uint8_t *k
  * (dots_linked, transitively) to one of those, and each of four or more
  * linked dots (a dotted leader).
  */
-static int choose_dots(const struct cc_map *m, const uint8_t *kind, uint8_t *keep,
-                       const struct dparams *p, errbuf *e)
+static int choose_dots(const struct dctx *cx, uint8_t *keep, errbuf *e)
 {
+    const struct cc_map *m = cx->m;
+    const uint8_t *kind = cx->kind;
     struct grid g;
-    if (grid_build(&g, m, kind, p, e) < 0)
+    if (grid_build(&g, m, kind, cx->p, e) < 0)
         return -1;
     size_t n = m->ncomps ? m->ncomps : 1;
     struct dot_work w = { malloc(sizeof *w.par * n), calloc(n, sizeof *w.count),
@@ -424,7 +501,7 @@ static int choose_dots(const struct cc_map *m, const uint8_t *kind, uint8_t *kee
     }
     for (uint32_t c = 0; c < m->ncomps; c++)
         w.par[c] = c;
-    gather_facts(m, kind, keep, &g, p, &w);
+    gather_facts(cx, keep, &g, &w);
     int allowed = choose_dirs(w.idots, kind, m->ncomps);
     for (uint32_t c = 0; c < m->ncomps; c++) {
         if (kind[c] != K_DOT)
@@ -449,6 +526,18 @@ static int choose_dots(const struct cc_map *m, const uint8_t *kind, uint8_t *kee
     return 0;
 }
 
+/* A speck fits in sx x sy; one turned by deskewing (up to 15 degrees)
+ * keeps its pixel count but its box grows by up to 2 px and stays about
+ * square, which a hyphen or a stroke piece of the same size does not. */
+static int is_speck_sized(const struct cc_comp *k, const struct dparams *p)
+{
+    int w = k->x1 - k->x0, h = k->y1 - k->y0;
+    if (w <= p->sx && h <= p->sy)
+        return 1;
+    return w <= p->sx + p->turn && h <= p->sy + p->turn && abs(w - h) <= p->turn &&
+           k->area <= (uint32_t)(p->sx * p->sy);
+}
+
 static int remove_specks(page *pg, int max_speck, struct despeckle_result *res,
                          const struct cc_map *m, errbuf *e)
 {
@@ -465,7 +554,7 @@ static int remove_specks(page *pg, int max_speck, struct despeckle_result *res,
     for (uint32_t c = 0; c < m->ncomps; c++) {
         const struct cc_comp *k = &m->comps[c];
         int w = k->x1 - k->x0, h = k->y1 - k->y0;
-        if (w <= p.sx && h <= p.sy)
+        if (is_speck_sized(k, &p))
             kind[c] = K_DOT;
         else if (w <= p.letter_max && h <= p.letter_max)
             kind[c] = K_LETTER;
@@ -473,7 +562,21 @@ static int remove_specks(page *pg, int max_speck, struct despeckle_result *res,
             kind[c] = K_OTHER;
         ndots += kind[c] == K_DOT;
     }
-    if (ndots > 0 && choose_dots(m, kind, keep, &p, e) < 0) {
+    struct cc_index ix = { NULL, NULL };
+    struct dctx cx = { pg, m, &ix, kind, &p,
+                       malloc(sizeof *cx.ends * (m->ncomps ? m->ncomps : 1)),
+                       calloc(m->ncomps ? m->ncomps : 1, 1) };
+    int rc = 0;
+    if (ndots > 0) {
+        if (cx.ends == NULL || cx.ends_done == NULL)
+            rc = err_errno(e, ENOMEM, "cannot allocate speck tables");
+        else if (cc_index_build(m, &ix, e) < 0 || choose_dots(&cx, keep, e) < 0)
+            rc = -1;
+    }
+    cc_index_free(&ix);
+    free(cx.ends);
+    free(cx.ends_done);
+    if (rc < 0) {
         free(kind);
         free(keep);
         return -1;
@@ -505,17 +608,6 @@ struct holes {
 };
 
 enum { HOLE_CAND = 1, HOLE_LEAK = 2, HOLE_DONE = 4 };
-
-/* White interval i (0..n) of a row with runs [s, s+n): [*a, *b); returns the
- * gap id (left run index) for an inner interval, UINT32_MAX for the
- * intervals that reach the page edge. */
-static uint32_t white_interval(const struct cc_map *m, uint32_t s, uint32_t n,
-                               uint32_t i, int *a, int *b)
-{
-    *a = i == 0 ? 0 : m->runs[s + i - 1].x1;
-    *b = i == n ? m->width : m->runs[s + i].x0;
-    return (i == 0 || i == n) ? UINT32_MAX : s + i - 1;
-}
 
 static uint32_t hole_root(struct holes *h, uint32_t i)
 {
@@ -551,32 +643,29 @@ static void hole_join(struct holes *h, uint32_t a, uint32_t b)
         h->ymax[a] = h->ymax[b];
 }
 
-/* Joins the white intervals of rows y-1 and y that share a column (white
- * is 4-connected, the dual of 8-connected black); a hole candidate that
- * meets a non-candidate interval leaks. */
-static void hole_link_rows(struct holes *h, const struct cc_map *m, int y)
+/* Candidate gap g = [a, b) looks at row r (the row above or below): every
+ * white interval of row r sharing a column with [a, b) is joined to g if it
+ * is a candidate too, else g's set leaks (white is 4-connected, the dual of
+ * 8-connected black; the page outside the image counts as white). */
+static void hole_look(struct holes *h, const struct cc_map *m, uint32_t g,
+                      int a, int b, int r)
 {
-    uint32_t ps = m->row_start[y - 1], pn = m->row_start[y] - ps;
-    uint32_t cs = m->row_start[y], cn = m->row_start[y + 1] - cs;
-    uint32_t i = 0, j = 0;
-    while (i <= pn && j <= cn) {
-        int a0, a1, b0, b1;
-        uint32_t u = white_interval(m, ps, pn, i, &a0, &a1);
-        uint32_t v = white_interval(m, cs, cn, j, &b0, &b1);
-        if (a0 < b1 && b0 < a1) {
-            int uc = u != UINT32_MAX && (h->flag[u] & HOLE_CAND);
-            int vc = v != UINT32_MAX && (h->flag[v] & HOLE_CAND);
-            if (uc && vc)
-                hole_join(h, u, v);
-            else if (uc)
-                hole_leak(h, u);
-            else if (vc)
-                hole_leak(h, v);
+    if (r < 0 || r >= m->height) {
+        hole_leak(h, g);
+        return;
+    }
+    uint32_t s = m->row_start[r], e = m->row_start[r + 1];
+    for (uint32_t k = cc_row_find(m, r, a);; k++) {
+        int w0 = k > s ? m->runs[k - 1].x1 : 0;     /* white before run k */
+        int w1 = k < e ? m->runs[k].x0 : m->width;
+        if (w0 < w1 && w0 < b && a < w1) {
+            if (k > s && k < e && (h->flag[k - 1] & HOLE_CAND))
+                hole_join(h, g, k - 1);
+            else
+                hole_leak(h, g);
         }
-        if (a1 < b1)
-            i++;
-        else
-            j++;
+        if (k >= e || m->runs[k].x1 >= b)
+            break;
     }
 }
 
@@ -586,11 +675,12 @@ static void hole_link_rows(struct holes *h, const struct cc_map *m, int y)
  * Method: a hole is a 4-connected white component that does not reach the
  * page edge.  Its pieces on each row are gaps between two black runs of the
  * same black component, so the run map already lists them: the gap right
- * of run k gets id k.  Gaps no wider than hx are candidates; candidates on
- * consecutive rows that share a column are joined (union-find), and a
- * candidate sharing a column with any other white (a wide gap, the white
- * reaching the page edge) marks its set as leaking.  Sets that do not leak
- * and span at most hy rows are filled.  Cost O(runs).
+ * of run k gets id k.  Gaps no wider than hx are candidates; each looks at
+ * the rows above and below (hole_look): candidates sharing a column are
+ * joined (union-find), and a candidate sharing a column with any other
+ * white (a wide gap, the white reaching the page edge) marks its set as
+ * leaking.  Sets that do not leak and span at most hy rows are filled.
+ * Cost O(runs) plus a row search per candidate.
  */
 static int fill_holes(page *pg, const struct cc_map *m, int hx, int hy,
                       struct despeckle_result *res, errbuf *e)
@@ -608,17 +698,20 @@ static int fill_holes(page *pg, const struct cc_map *m, int hx, int hy,
         free(h.ymax);
         return err_errno(e, ENOMEM, "cannot allocate hole table");
     }
-    for (int y = 0; y < m->height; y++) {
-        for (uint32_t k = m->row_start[y]; k + 1 < m->row_start[y + 1]; k++) {
-            h.par[k] = k;
-            h.ymin[k] = h.ymax[k] = y;
+    for (int y = 0; y < m->height; y++)
+        for (uint32_t k = m->row_start[y]; k + 1 < m->row_start[y + 1]; k++)
             if (m->runs[k + 1].x0 - m->runs[k].x1 <= hx &&
-                m->runs[k].label == m->runs[k + 1].label)
-                h.flag[k] = HOLE_CAND | (y == 0 || y == m->height - 1 ? HOLE_LEAK : 0);
-        }
-        if (y > 0)
-            hole_link_rows(&h, m, y);
-    }
+                m->runs[k].label == m->runs[k + 1].label) {
+                h.par[k] = k;
+                h.ymin[k] = h.ymax[k] = y;
+                h.flag[k] = HOLE_CAND;
+            }
+    for (int y = 0; y < m->height; y++)
+        for (uint32_t k = m->row_start[y]; k + 1 < m->row_start[y + 1]; k++)
+            if (h.flag[k] & HOLE_CAND) {
+                hole_look(&h, m, k, m->runs[k].x1, m->runs[k + 1].x0, y - 1);
+                hole_look(&h, m, k, m->runs[k].x1, m->runs[k + 1].x0, y + 1);
+            }
     for (int y = 0; y < m->height; y++) {
         for (uint32_t k = m->row_start[y]; k + 1 < m->row_start[y + 1]; k++) {
             if (!(h.flag[k] & HOLE_CAND))

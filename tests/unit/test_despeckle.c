@@ -58,7 +58,7 @@ static void text_dots_stay_specks_among_text_go(void **state)
     copy_page(&pg, &want);
     /* specks among the text: between lines, in word gaps, above letters
      * but off their stems, in the margins */
-    int specks[][4] = { { 60, 95, 3, 3 }, { 120, 100, 5, 5 }, { 300, 148, 2, 2 },
+    int specks[][4] = { { 72, 95, 3, 3 }, { 113, 100, 5, 5 }, { 300, 148, 2, 2 },
                         { 500, 210, 1, 1 }, { 20, 20, 4, 4 }, { 650, 300, 5, 4 },
                         { 45, 40, 2, 3 }, { 230, 345, 3, 3 } };
     uint64_t spx = 0;
