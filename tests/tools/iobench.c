@@ -69,6 +69,61 @@ static double tiffcp_ms(char **inputs, int n, const char *out)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+/* Per-page times, in thread CPU milliseconds. */
+struct times {
+    double *rd, *wr, *all;
+    int n, cap;
+};
+
+static int times_add(struct times *t, double rd, double wr)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->rd = realloc(t->rd, (size_t)t->cap * sizeof *t->rd);
+        t->wr = realloc(t->wr, (size_t)t->cap * sizeof *t->wr);
+        t->all = realloc(t->all, (size_t)t->cap * sizeof *t->all);
+        if (!t->rd || !t->wr || !t->all)
+            return -1;
+    }
+    t->rd[t->n] = rd;
+    t->wr[t->n] = wr;
+    t->all[t->n] = rd + wr;
+    t->n++;
+    return 0;
+}
+
+/* Copies every page of one input into wr, timing each read and write. */
+static int copy_file(const char *in, const char *out, struct page_writer *wr,
+                     const struct read_opts *o, struct times *t)
+{
+    errbuf e;
+    struct page_reader *rd;
+    if (page_reader_open(&rd, in, o, &e) < 0) {
+        fprintf(stderr, "iobench: %s: %s\n", in, e.msg);
+        return -1;
+    }
+    int rc = 0;
+    for (int p = 0; p < page_reader_count(rd) && rc == 0; p++) {
+        page pg;
+        double t0 = cpu_ms();
+        if (page_reader_read(rd, p, &pg, &e) < 0) {
+            fprintf(stderr, "iobench: %s: page %d: %s\n", in, p + 1, e.msg);
+            rc = -1;
+            break;
+        }
+        double t1 = cpu_ms();
+        rc = page_writer_add(wr, &pg, &e);
+        double t2 = cpu_ms();
+        page_free(&pg);
+        if (rc < 0)
+            fprintf(stderr, "iobench: %s: %s\n", out, e.msg);
+        else if ((rc = times_add(t, t1 - t0, t2 - t1)) < 0)
+            fprintf(stderr, "iobench: out of memory\n");
+    }
+    page_reader_close(rd);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int with_tiffcp = argc > 1 && strcmp(argv[1], "--tiffcp") == 0;
@@ -86,64 +141,31 @@ int main(int argc, char **argv)
         fprintf(stderr, "iobench: %s: %s\n", argv[1], e.msg);
         return 1;
     }
-    int cap = 64, n = 0;
-    double *rd_ms = malloc(cap * sizeof *rd_ms), *wr_ms = malloc(cap * sizeof *wr_ms);
-    double *all = malloc(cap * sizeof *all);
-    for (int i = 2; i < argc; i++) {
-        struct page_reader *rd;
-        if (page_reader_open(&rd, argv[i], &o.read, &e) < 0) {
-            fprintf(stderr, "iobench: %s: %s\n", argv[i], e.msg);
+    struct times t = { 0 };
+    for (int i = 2; i < argc; i++)
+        if (copy_file(argv[i], argv[1], wr, &o.read, &t) < 0) {
             page_writer_abort(wr);
             return 1;
         }
-        for (int p = 0; p < page_reader_count(rd); p++) {
-            page pg;
-            double t0 = cpu_ms();
-            if (page_reader_read(rd, p, &pg, &e) < 0) {
-                fprintf(stderr, "iobench: %s: page %d: %s\n", argv[i], p + 1, e.msg);
-                page_writer_abort(wr);
-                return 1;
-            }
-            double t1 = cpu_ms();
-            if (page_writer_add(wr, &pg, &e) < 0) {
-                fprintf(stderr, "iobench: %s: %s\n", argv[1], e.msg);
-                page_writer_abort(wr);
-                return 1;
-            }
-            double t2 = cpu_ms();
-            page_free(&pg);
-            if (n == cap) {
-                cap *= 2;
-                rd_ms = realloc(rd_ms, cap * sizeof *rd_ms);
-                wr_ms = realloc(wr_ms, cap * sizeof *wr_ms);
-                all = realloc(all, cap * sizeof *all);
-            }
-            rd_ms[n] = t1 - t0;
-            wr_ms[n] = t2 - t1;
-            all[n] = t2 - t0;
-            n++;
-        }
-        page_reader_close(rd);
-    }
     if (page_writer_commit(wr, &e) < 0) {
         fprintf(stderr, "iobench: %s: %s\n", argv[1], e.msg);
         return 1;
     }
-    double our_mean = mean(all, n);
+    double our_mean = mean(t.all, t.n);
     printf("pages %d median: read_ms %.3f write_ms %.3f total_ms %.3f; "
-           "mean total_ms %.3f\n", n, median(rd_ms, n), median(wr_ms, n),
-           median(all, n), our_mean);
+           "mean total_ms %.3f\n", t.n, median(t.rd, t.n), median(t.wr, t.n),
+           median(t.all, t.n), our_mean);
     if (with_tiffcp) {
-        double t = tiffcp_ms(argv + 2, argc - 2, argv[1]);
-        if (t < 0) {
+        double ms = tiffcp_ms(argv + 2, argc - 2, argv[1]);
+        if (ms < 0) {
             fprintf(stderr, "iobench: tiffcp failed\n");
             return 1;
         }
         printf("tiffcp -c g4: mean total_ms %.3f; ratio ours/tiffcp %.2f\n",
-               t / n, our_mean / (t / n));
+               ms / t.n, our_mean / (ms / t.n));
     }
-    free(rd_ms);
-    free(wr_ms);
-    free(all);
+    free(t.rd);
+    free(t.wr);
+    free(t.all);
     return 0;
 }
