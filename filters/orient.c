@@ -137,14 +137,14 @@ static double plausible_dpi(const page *pg)
     return side / 11.0;
 }
 
-/* Reduces pg to about 150 dpi (by 2, or by 4 from 450 dpi up); *dpi gets
+/* Reduces pg to 100-175 dpi (by 2, or by 4 from 350 dpi up); *dpi gets
  * the reduced page's plausible resolution. */
 static int reduce_for_orient(page *red, const page *pg, double *dpi, errbuf *e)
 {
     if (page_reduce2(red, pg, e) < 0)
         return -1;
     *dpi = plausible_dpi(pg) / 2;
-    if (*dpi >= 225 && red->width >= 256 && red->height >= 256) {
+    if (*dpi >= 175 && red->width >= 256 && red->height >= 256) {
         page r4;
         if (page_reduce2(&r4, red, e) < 0) {
             page_free(red);
@@ -188,7 +188,7 @@ static int cand_measure(struct cand *c, int win, struct orient_dir *d, errbuf *e
  * from deciding.  Then up or down from the sign of asym.  conf is the
  * smallest of five ratios to their thresholds (so >= 1 means all hold):
  * direction margin / 0.4, |asym| / 0.08, |vote_asym| / 0.15,
- * line_conf / 6, lines / 10.  Sheet music and drawings fail the asymmetry,
+ * line_conf / 4, lines / 10.  Sheet music and drawings fail the asymmetry,
  * vote or line tests.
  */
 static void decide(struct orient_est *est)
@@ -205,7 +205,7 @@ static void decide(struct orient_est *est)
     double c = fabs(E[k] - E[1 - k]) / 0.4;
     c = fmin(c, fabs(d->asym) / 0.08);
     c = fmin(c, fabs(d->vote_asym) / 0.15);
-    c = fmin(c, d->line_conf / 6);
+    c = fmin(c, d->line_conf / 4);
     c = fmin(c, d->lines / 10.0);
     est->conf = c;
 }
