@@ -118,7 +118,7 @@ static int cand_build(struct cand *c, const page *red, int turn, double max_skew
     memset(c, 0, sizeof *c);
     if (page_rotate_quarter(&c->pg, red, turn, e) < 0)
         return -1;
-    if (skew_sweep(&c->pg, MAP_EDGES, max_skew, 0.5, 4, &c->sw, e) < 0) {
+    if (skew_sweep(&c->pg, MAP_EDGES, max_skew + 0.5, 0.5, 4, &c->sw, e) < 0) {
         cand_free(c);
         return -1;
     }

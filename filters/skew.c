@@ -324,6 +324,7 @@ int skew_sweep(const page *pg, enum map_feature f, double max_deg,
     int ib = sweep_best(sc, n, &vx);
     out->angle = (ib - n / 2) * step;
     out->vertex = (vx - n / 2) * step;
+    out->at_edge = ib == 0 || ib == n - 1;
     for (int p = PART_LEFT; p <= PART_RIGHT; p++) {
         sweep_best(sc + p * n, n, &vx);
         out->half[p - PART_LEFT] = (vx - n / 2) * step;
@@ -470,8 +471,9 @@ int skew_refine_sweep(const page *pg, enum map_feature f,
  *      a golden-section search of the residual within +-0.6 degree.
  * Confidence: (peak - median of the sweep) / median: 0 for a blank or
  * isotropic page, large for lines of text; pages smaller than
- * SKEW_MIN_WIDTH x SKEW_MIN_HEIGHT get angle 0 and conf 0.  Limits:
- * |max_deg| <= 45.
+ * SKEW_MIN_WIDTH x SKEW_MIN_HEIGHT get angle 0 and conf 0.  The sweep
+ * goes one step beyond max_deg; if its best angle is its last, conf is 0
+ * (the skew may well be beyond the range).  Limits: |max_deg| <= 45.
  */
 int skew_find(const page *pg, double max_deg, struct skew_est *est, errbuf *e)
 {
@@ -480,11 +482,15 @@ int skew_find(const page *pg, double max_deg, struct skew_est *est, errbuf *e)
         max_deg = 45;
     if (pg->width < SKEW_MIN_WIDTH || pg->height < SKEW_MIN_HEIGHT)
         return 0;               /* too small to say anything */
-    struct skew_sweep sw;
-    if (skew_sweep(pg, MAP_STARTS, max_deg, 0.5, 8, &sw, e) < 0)
+    struct skew_sweep sw;   /* one step beyond, so +-max_deg is inside */
+    if (skew_sweep(pg, MAP_STARTS, fmin(max_deg + 0.5, 45), 0.5, 8, &sw, e) < 0)
         return -1;
     if (sw.conf <= 0)
         return 0;               /* flat sweep: blank or featureless */
+    if (sw.at_edge) {
+        est->angle = sw.angle;  /* the peak may lie beyond the range */
+        return 0;
+    }
     if (skew_refine_sweep(pg, MAP_STARTS, &sw, 0.001, &est->angle, &est->score,
                           e) < 0)
         return -1;
@@ -535,7 +541,9 @@ int page_reduce2(page *dst, const page *src, errbuf *e)
  * The deskew stage.  The angle comes from a full search (skew_find) or,
  * when an earlier stage already measured the skew of this page
  * (r->skew_known, set by orient from its reduced copy), from a search
- * within +-0.2 degree of that value at full resolution.  The page is
+ * within +-0.2 degree of that value at full resolution (unless it is within
+ * half a degree of max_skew: then a full search, which refuses a skew that
+ * may lie beyond the range).  The page is
  * rotated back (three shears, keeping its size) only when the confidence
  * is at least min_conf and the angle is between min_angle and max_skew.
  */
@@ -546,7 +554,7 @@ int deskew_stage(page *pg, const struct chain_opts *o, struct page_report *r,
     double angle = 0, conf = 0;
     if (pg->width < SKEW_MIN_WIDTH || pg->height < SKEW_MIN_HEIGHT) {
         /* too small: nothing measured, nothing done */
-    } else if (r->skew_known && fabs(r->skew) <= max && r->skew_conf > 0) {
+    } else if (r->skew_known && fabs(r->skew) <= max - 0.5 && r->skew_conf > 0) {
         double score;
         if (skew_refine(pg, MAP_STARTS, r->skew, 0.2, 0.001, &angle, &score,
                         e) < 0)

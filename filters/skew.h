@@ -41,6 +41,7 @@ struct skew_sweep {
     double angle;       /* best angle of the sweep */
     double vertex;      /* of a parabola through the best three scores */
     double half[2];     /* the left and right halves' own vertices */
+    bool at_edge;       /* the best angle is the first or last of the sweep */
     double peak;        /* its score */
     double median;      /* median score over the sweep */
     double conf;        /* (peak - median) / median */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "geom_testlib.h"
+#include "orient.h"
 #include "skew.h"
 
 /* A page of w x h with text-like lines in its middle, turned by deg. */
@@ -26,7 +27,7 @@ static void turned_lines(page *out, int w, int h, double deg, uint64_t seed)
 static void text_lines_come_back(void **state)
 {
     static const double angles[] = {
-        -14.6, -9.3, -3.7, -0.8, 0.0, 0.45, 2.2, 7.9, 12.4, 14.7,
+        -14.9, -14.6, -9.3, -3.7, -0.8, 0.0, 0.45, 2.2, 7.9, 12.4, 14.7, 14.95,
     };
     for (size_t i = 0; i < sizeof angles / sizeof angles[0]; i++) {
         page pg;
@@ -143,6 +144,41 @@ static void deskew_stage_straightens(void **state)
     page_free(&text);
 }
 
+/* deskew_opts.max_skew bounds what is corrected: a skew beyond it is not
+ * "corrected" into the edge of the range, one inside it is. */
+static void max_skew_is_respected(void **state)
+{
+    static const struct { double deg; bool fixed; } cases[] = {
+        { 12.0, false }, { -9.0, false }, { 7.0, false }, { 3.5, true },
+        { -4.0, true }, { 4.9, true },
+    };
+    page text;
+    assert_int_equal(geom_load_fixture(&text, "text.tif"), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int hint = 0; hint < 2; hint++) {
+            page pg;
+            errbuf e;
+            struct chain_opts o;
+            struct page_report r;
+            chain_opts_default(&o);
+            o.deskew.max_skew = 5.0;
+            memset(&r, 0, sizeof r);
+            assert_int_equal(page_rotate_shear(&pg, &text, cases[i].deg, NULL, &e), 0);
+            if (hint) {         /* as orient would pass it on */
+                assert_int_equal(orient_stage(&pg, &o, &r, &e), 0);
+                assert_int_equal(r.orientation, 0);
+                assert_true(r.skew_known);
+            }
+            assert_int_equal(deskew_stage(&pg, &o, &r, &e), 0);
+            if (r.deskewed != cases[i].fixed ||
+                (r.deskewed && fabs(r.skew - cases[i].deg) > 0.05))
+                fail_msg("skew %.1f, max 5, hint %d: deskewed %d by %.3f",
+                         cases[i].deg, hint, r.deskewed, r.skew);
+            page_free(&pg);
+        }
+    page_free(&text);
+}
+
 /* No lines, no rotation: a blank page and a page of random specks. */
 static void no_lines_no_rotation(void **state)
 {
@@ -209,6 +245,7 @@ int main(void)
         cmocka_unit_test(unaligned_columns_come_back),
         cmocka_unit_test(frame_and_bar_do_not_fool_it),
         cmocka_unit_test(deskew_stage_straightens),
+        cmocka_unit_test(max_skew_is_respected),
         cmocka_unit_test(no_lines_no_rotation),
         cmocka_unit_test(reduce2_matches_reference),
     };
