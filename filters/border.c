@@ -32,6 +32,7 @@ struct band {
 /* Tuning at 300 dpi; scaled with the resolution across the side. */
 struct side_params {
     int max_depth;      /* deepest border body accepted (px) */
+    int shallow;        /* first look this deep; deeper only if needed */
     int gap;            /* white gaps up to this long (salt) are bridged */
     int win;            /* half window (lines) of the running median */
     int ext;            /* how far a line may reach past the median edge */
@@ -455,7 +456,7 @@ static uint64_t clear_stripes(struct band *b, const struct side_params *p,
         return 0;
     uint64_t removed = 0;
     for (int t = 0; t < b->lines; t++) {
-        if (w->med[t] < 0)
+        if (w->med[t] < 0 || !w->valid[t])     /* black far beyond: invisible */
             continue;
         uint64_t *line = band_line(b, t);
         int from = w->med[t] + olo > w->edge[t] ? w->med[t] + olo : w->edge[t];
@@ -534,15 +535,20 @@ static int white_stripe_gap(const struct band *b, const struct side_params *p,
  * start black (no border: a few glyphs or specks touching the page edge).
  */
 static uint64_t clean_band(struct band *b, const struct side_params *p,
-                           struct side_work *w)
+                           struct side_work *w, int lim, int *deeper)
 {
     int n = b->lines, nvalid = 0, npresent = 0;
-    int lim = p->max_depth < b->depth ? p->max_depth : b->depth;
+    lim = lim < b->depth ? lim : b->depth;
+    *deeper = 0;
     for (int t = 0; t < n; t++) {
         w->r[t] = line_prefix(band_line(b, t), 0, lim, p->gap);
         w->valid[t] = w->r[t] < lim;
         nvalid += w->valid[t];
         npresent += w->valid[t] && w->r[t] > 0;
+    }
+    if (nvalid < n / 8 && lim < p->max_depth) {
+        *deeper = 1;            /* black beyond a shallow look: look deeper */
+        return 0;
     }
     if (nvalid < n / 8 || npresent * 10 < nvalid || npresent == 0)
         return 0;
@@ -556,6 +562,11 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
     running_median(w->r, w->valid, n, p->win, w->med, w->buf);
     if (w->med[0] < 0)
         return 0;
+    for (int t = 0; t < n && lim < p->max_depth; t++)
+        if (w->med[t] + p->ext >= lim) {
+            *deeper = 1;        /* the border may reach beyond the look */
+            return 0;
+        }
     uint64_t removed = 0;
     for (int t = 0; t < n; t++) {
         int m = w->med[t], cut;
@@ -591,11 +602,38 @@ static void side_params_for(struct side_params *p, enum side s, const page *pg,
     double sl = (tb ? pg->xres : pg->yres) / 300.0;    /* along the side */
     int across = tb ? pg->height : pg->width;
     p->max_depth = (int)(max_depth * across);
+    p->shallow = (int)(sd * 320 + 0.5);
     p->gap = sd * 3 < 1 ? 1 : (int)(sd * 3 + 0.5);
     p->win = sl * 40 < 4 ? 4 : (int)(sl * 40 + 0.5);
     p->ext = (int)(sd * 24 + 0.5);
     p->zone = (int)(sd * 48 + 0.5);
     p->stripe_max = (int)(sd * 60 + 0.5);
+}
+
+/* Cleans one side: bands are loaded shallow first (most borders are not
+ * deep, and the band's cost grows with its depth) and again at max_depth
+ * when the border may reach beyond.  The band is left in *b for storing. */
+static int clean_side(const page *pg, enum side s, struct band *b,
+                      const struct side_params *p, uint64_t *n, errbuf *e)
+{
+    int extra = p->ext + p->zone + p->stripe_max + p->gap;
+    int lim = p->shallow < p->max_depth ? p->shallow : p->max_depth;
+    for (;;) {
+        struct side_work w;
+        int deeper;
+        if (band_alloc(b, s, pg, lim + extra, e) < 0)
+            return -1;
+        band_load(b, pg);
+        if (side_work_alloc(&w, b->lines, p, e) < 0)
+            return -1;
+        *n = clean_band(b, p, &w, lim, &deeper);
+        side_work_free(&w);
+        if (!deeper)
+            return 0;
+        free(b->w);
+        b->w = NULL;
+        lim = p->max_depth;
+    }
 }
 
 /*
@@ -623,28 +661,14 @@ int border_clean(page *pg, double max_depth, uint64_t *removed, errbuf *e)
     if (max_depth > 0.5)
         max_depth = 0.5;
     struct band b[4];
-    struct side_params p[4];
     memset(b, 0, sizeof b);
+    uint64_t n[4] = { 0, 0, 0, 0 };
     int rc = 0;
     for (int s = 0; s < 4 && rc == 0; s++) {
-        side_params_for(&p[s], (enum side)s, pg, max_depth);
-        if (p[s].max_depth < 1)
-            continue;
-        rc = band_alloc(&b[s], (enum side)s, pg, p[s].max_depth + p[s].ext +
-                        p[s].zone + p[s].stripe_max + p[s].gap, e);
-        if (rc == 0)
-            band_load(&b[s], pg);
-    }
-    uint64_t n[4] = { 0, 0, 0, 0 };
-    for (int s = 0; s < 4 && rc == 0; s++) {
-        struct side_work w;
-        if (b[s].w == NULL)
-            continue;
-        rc = side_work_alloc(&w, b[s].lines, &p[s], e);
-        if (rc == 0) {
-            n[s] = clean_band(&b[s], &p[s], &w);
-            side_work_free(&w);
-        }
+        struct side_params p;
+        side_params_for(&p, (enum side)s, pg, max_depth);
+        if (p.max_depth >= 1)
+            rc = clean_side(pg, (enum side)s, &b[s], &p, &n[s], e);
     }
     for (int s = 0; s < 4 && rc == 0; s++)
         if (n[s] > 0)

@@ -17,30 +17,24 @@ static int scaled(double v, double dpi)
     return n < 1 ? 1 : n;
 }
 
-/* 64 pixels of a packed row starting at x (x may be negative or past the
- * row: those pixels read 0). */
-static uint64_t get64(const uint8_t *row, long nw, long x)
-{
-    if (x <= -64 || x >= 64 * nw)
-        return 0;
-    if (x < 0)
-        return page_load64(row) >> (-x);
-    long wi = x >> 6;
-    int sh = (int)(x & 63);
-    uint64_t v = page_load64(row + 8 * wi) << sh;
-    if (sh && wi + 1 < nw)
-        v |= page_load64(row + 8 * (wi + 1)) >> (64 - sh);
-    return v;
-}
-
-/* ORs n pixels of src starting at sx into dst starting at dx. */
+/* ORs n pixels of src starting at sx into dst starting at dx (both within
+ * their rows).  Each destination word takes two source words shifted. */
 static void or_bits(uint8_t *dst, int dx, const uint8_t *src, long src_nw, int sx, int n)
 {
-    for (int i = dx >> 6; 64 * i < dx + n; i++) {
-        int lo = dx > 64 * i ? dx - 64 * i : 0;
-        int hi = dx + n - 64 * i < 64 ? dx + n - 64 * i : 64;
-        uint64_t m = (~0ull >> lo) & (hi == 64 ? ~0ull : ~(~0ull >> hi));
-        uint64_t v = get64(src, src_nw, (long)sx + (64L * i - dx));
+    long off = (long)sx - dx;                   /* source pixel = dest + off */
+    long q = off >= 0 ? off / 64 : -((-off + 63) / 64);
+    int sh = (int)(off - 64 * q);
+    int last = (dx + n - 1) >> 6;
+    for (int i = dx >> 6; i <= last; i++) {
+        long j = i + q;
+        uint64_t v = j >= 0 && j < src_nw ? page_load64(src + 8 * j) << sh : 0;
+        if (sh && j + 1 >= 0 && j + 1 < src_nw)
+            v |= page_load64(src + 8 * (j + 1)) >> (64 - sh);
+        uint64_t m = ~0ull;
+        if (i == dx >> 6)
+            m &= ~0ull >> (dx & 63);
+        if (i == last && ((dx + n) & 63))
+            m &= ~(~0ull >> ((dx + n) & 63));
         uint8_t *p = dst + 8 * (size_t)i;
         page_store64(p, page_load64(p) | (v & m));
     }

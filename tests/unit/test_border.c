@@ -192,6 +192,23 @@ static void odd_sizes_and_resolution(void **state)
     page_free(&want);
 }
 
+static void deep_borders_are_followed(void **state)
+{
+    /* at 100 dpi the first look is 107 px deep: these borders go deeper */
+    page want, pg;
+    mkpage(&want, 800, 1100, 100);
+    for (int base = 400; base < 900; base += 40)
+        text_line(&want, 300, base, 12);
+    rect(&want, 420, 950, 60, 50);
+    copy_page(&pg, &want);
+    rect(&pg, 0, 0, 170, 1100);                 /* left, 170 px */
+    for (int x = 0; x < 800; x++)               /* top wedge 20 .. 240 px */
+        rect(&pg, x, 0, 1, 20 + x * 220 / 800);
+    expect_clean(&pg, &want);
+    page_free(&pg);
+    page_free(&want);
+}
+
 static void degenerate_pages_do_not_crash(void **state)
 {
     int sizes[][2] = { { 1, 1 }, { 1, 300 }, { 300, 1 }, { 64, 64 }, { 500, 700 } };
@@ -237,6 +254,7 @@ int main(void)
         cmocka_unit_test(frame_goes_box_beside_it_stays),
         cmocka_unit_test(border_touching_text_leaves_the_text_beyond),
         cmocka_unit_test(odd_sizes_and_resolution),
+        cmocka_unit_test(deep_borders_are_followed),
         cmocka_unit_test(degenerate_pages_do_not_crash),
         cmocka_unit_test(transpose64_is_a_transpose),
     };
