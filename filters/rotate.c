@@ -176,15 +176,21 @@ struct col_band {
     uint64_t mask;      /* native byte order, ready for AND with a raw load */
 };
 
-/* Splits columns 0..w-1 into bands of equal shift that stay inside one word
- * column, in column order; returns their number (-1: out of memory). */
-static int col_bands(const int *shift, int w, size_t stride,
-                     struct col_band **out)
+/* A column shear: its bands in column order and the range of shifts. */
+struct col_shear {
+    struct col_band *b;
+    int n, smin, smax;
+};
+
+/* Splits columns 0..w-1 (shift[x] rows down each) into bands of equal
+ * shift that stay inside one word column. */
+static int col_shear_init(struct col_shear *cs, const int *shift, int w,
+                          size_t stride, errbuf *e)
 {
-    int n = 0;
     struct col_band *b = malloc(((size_t)w + 1) * sizeof *b);
     if (b == NULL)
-        return -1;
+        return err_set(e, "out of memory");
+    int n = 0, smin = 0, smax = 0;
     for (int x = 0; x < w;) {
         int x1 = x + 1;
         while (x1 < w && shift[x1] == shift[x] && (x1 & 63) != 0)
@@ -195,11 +201,16 @@ static int col_bands(const int *shift, int w, size_t stride,
         b[n].shift = shift[x];
         b[n].off = (ptrdiff_t)(x / 64) * 8 - (ptrdiff_t)shift[x] * (ptrdiff_t)stride;
         b[n].mask = __builtin_bswap64(m);
+        smin = shift[x] < smin ? shift[x] : smin;
+        smax = shift[x] > smax ? shift[x] : smax;
         n++;
         x = x1;
     }
-    *out = b;
-    return n;
+    cs->b = b;
+    cs->n = n;
+    cs->smin = smin;
+    cs->smax = smax;
+    return 0;
 }
 
 /*
@@ -213,9 +224,11 @@ static int col_bands(const int *shift, int w, size_t stride,
  * loop without bounds checks.
  */
 static void col_shear_row(uint8_t *out, const page *src, int y,
-                          const struct col_band *b, int nb, int smin, int smax)
+                          const struct col_shear *cs)
 {
-    if (y - smax >= 0 && y - smin < src->height) {
+    const struct col_band *b = cs->b;
+    int nb = cs->n;
+    if (y - cs->smax >= 0 && y - cs->smin < src->height) {
         const uint8_t *base = page_row(src, y);
         for (int i = 0; i < nb;) {
             int k = b[i].word;
@@ -281,49 +294,42 @@ int page_rotate_shear(page *dst, const page *src, double ccw_degrees,
     int W = src->width, H = src->height;
     double t = ccw_degrees * M_PI / 180.0;
     double a = tan(t / 2), b = sin(t);
-    int m1 = (int)ceil(fabs(a) * H / 2.0) + 1;
-    int W1 = W + 2 * m1;
+    int m1 = (int)ceil(fabs(a) * H / 2.0) + 1, W1 = W + 2 * m1;
+    double cy = (H - 1) / 2.0, cx1 = (W - 1) / 2.0 + m1;
     page A = { 0 };
-    struct col_band *bands = NULL;
-    int n = W1 > H ? W1 : H;
-    int *shift = malloc((size_t)n * sizeof *shift);
+    struct col_shear cs = { 0 };
+    int *shift = malloc((size_t)(W1 > H ? W1 : H) * sizeof *shift);
     uint8_t *tmp = NULL;
     if (shift == NULL)
         return err_set(e, "out of memory");
     if (page_alloc(&A, W1, H, src->xres, src->yres, UINT64_MAX, e) < 0 ||
         page_alloc(dst, W, H, src->xres, src->yres, UINT64_MAX, e) < 0)
         goto fail;
-    tmp = malloc(A.stride);
-    double cy = (H - 1) / 2.0, cx1 = (W - 1) / 2.0 + m1;
     shear_shifts(shift, W1, -b, cx1, 0);
-    int smin = 0, smax = 0;
-    for (int x = 0; x < W1; x++) {
-        smin = shift[x] < smin ? shift[x] : smin;
-        smax = shift[x] > smax ? shift[x] : smax;
-    }
-    int nb = col_bands(shift, W1, A.stride, &bands);
-    if (tmp == NULL || nb < 0) {
+    if (col_shear_init(&cs, shift, W1, A.stride, e) < 0)
+        goto fail;
+    if ((tmp = malloc(A.stride)) == NULL) {
         err_set(e, "out of memory");
         goto fail;
     }
-    shear_shifts(shift, H, a, cy, m1);
+    shear_shifts(shift, H, a, cy, m1);                 /* shear 1 */
     for (int y = 0; y < H; y++)
         row_shift(page_row(&A, y), W1, page_row(src, y), W, shift[y]);
-    shear_shifts(shift, H, a, cy, -m1);
+    shear_shifts(shift, H, a, cy, -m1);                /* shears 2 and 3 */
     for (int y = 0; y < H; y++) {
-        col_shear_row(tmp, &A, y, bands, nb, smin, smax);
+        col_shear_row(tmp, &A, y, &cs);
         row_shift(page_row(dst, y), W, tmp, W1, shift[y]);
     }
     if (lost)
         *lost = page_count_black(src) - page_count_black(dst);
     free(tmp);
-    free(bands);
+    free(cs.b);
     free(shift);
     page_free(&A);
     return 0;
 fail:
     free(tmp);
-    free(bands);
+    free(cs.b);
     free(shift);
     page_free(&A);
     page_free(dst);
