@@ -36,11 +36,9 @@ struct comp_ends;
 struct dctx {
     const page *pg;
     const struct cc_map *m;
-    const struct cc_index *ix;
     const uint8_t *kind;
     const struct dparams *p;
-    struct comp_ends *ends;     /* cache, see comp_ends */
-    uint8_t *ends_done;
+    const struct comp_ends *ends;   /* per letter, see comp_ends_fill */
 };
 
 struct grid {
@@ -123,21 +121,26 @@ static int grid_build(struct grid *g, const struct cc_map *m, const uint8_t *kin
 }
 
 /* The pixel extents of a component's four outermost rows and columns:
- * where a stem ends.  Computed once per component, on first use. */
+ * where a stem ends. */
 struct comp_ends {
     int32_t top0, top1, bot0, bot1;         /* x extents of top and bottom rows */
     int32_t left0, left1, right0, right1;   /* y extents of the side columns */
 };
 
-static const struct comp_ends *comp_ends(const struct dctx *cx, uint32_t c)
+/* Fills ends[c] for every letter in one pass over the runs (in memory
+ * order, which is much cheaper than gathering each letter's runs). */
+static void comp_ends_fill(const struct cc_map *m, const uint8_t *kind,
+                           struct comp_ends *ends)
 {
-    struct comp_ends *e = &cx->ends[c];
-    if (cx->ends_done[c])
-        return e;
-    const struct cc_comp *n = &cx->m->comps[c];
-    *e = (struct comp_ends){ INT32_MAX, -1, INT32_MAX, -1, INT32_MAX, -1, INT32_MAX, -1 };
-    for (uint32_t k = cx->ix->first[c]; k < cx->ix->first[c + 1]; k++) {
-        const struct cc_run *r = &cx->m->runs[cx->ix->list[k]];
+    for (uint32_t c = 0; c < m->ncomps; c++)
+        ends[c] = (struct comp_ends){ INT32_MAX, -1, INT32_MAX, -1,
+                                      INT32_MAX, -1, INT32_MAX, -1 };
+    for (size_t k = 0; k < m->nruns; k++) {
+        const struct cc_run *r = &m->runs[k];
+        if (kind[r->label] != K_LETTER)
+            continue;
+        const struct cc_comp *n = &m->comps[r->label];
+        struct comp_ends *e = &ends[r->label];
         if (r->y == n->y0) {
             e->top0 = r->x0 < e->top0 ? r->x0 : e->top0;
             e->top1 = r->x1 > e->top1 ? r->x1 : e->top1;
@@ -155,8 +158,6 @@ static const struct comp_ends *comp_ends(const struct dctx *cx, uint32_t c)
             e->right1 = r->y + 1;
         }
     }
-    cx->ends_done[c] = 1;
-    return e;
 }
 
 /* Width of component c's run on row y nearest to x, if it starts or ends
@@ -180,35 +181,33 @@ static int row_run_width(const struct cc_map *m, uint32_t c, int y, int x, int s
     return best;
 }
 
-/* Height of component c's vertical stretch in column x covering y, or the
- * nearest one starting or ending within slack of y; 0 if none.  The
- * component's runs come in row order, and runs of one row are disjoint, so
- * the runs covering x form the stretches one after the other. */
-static int col_run_height(const struct dctx *cx, uint32_t c, int x, int y, int slack)
+/* Does component c have the pixel (x, y)? */
+static int comp_has(const struct cc_map *m, uint32_t c, int x, int y)
 {
-    int best = 0, bestd = slack + 1, s0 = -1, s1 = -1;
-    for (uint32_t k = cx->ix->first[c]; k <= cx->ix->first[c + 1]; k++) {
-        const struct cc_run *r = k < cx->ix->first[c + 1]
-                                 ? &cx->m->runs[cx->ix->list[k]] : NULL;
-        if (r && (r->x0 > x || r->x1 <= x))
-            continue;
-        if (r && r->y == s1) {
-            s1++;
-            continue;
-        }
-        if (s0 >= 0) {
-            int d = y < s0 ? s0 - y : y >= s1 ? y - s1 + 1 : 0;
-            if (d < bestd) {
-                bestd = d;
-                best = s1 - s0;
-            }
-        }
-        if (r) {
-            s0 = r->y;
-            s1 = r->y + 1;
+    if (y < 0 || y >= m->height)
+        return 0;
+    uint32_t k = cc_row_find(m, y, x);
+    return k < m->row_start[y + 1] && m->runs[k].x0 <= x && m->runs[k].label == c;
+}
+
+/* Height of component c's vertical stretch in column x covering y, or the
+ * nearest one starting or ending within slack of y; 0 if none. */
+static int col_run_height(const struct cc_map *m, uint32_t c, int x, int y, int slack)
+{
+    for (int d = 0; d <= slack; d++) {
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            int yy = y + sgn * d;
+            if (!comp_has(m, c, x, yy))
+                continue;
+            int a = yy, b = yy + 1;
+            while (comp_has(m, c, x, a - 1))
+                a--;
+            while (comp_has(m, c, x, b))
+                b++;
+            return b - a;
         }
     }
-    return best;
+    return 0;
 }
 
 /* Is there ink of anything but a dot within r px of dot d's box?  A quick
@@ -316,7 +315,7 @@ static int dot_facts(const struct dctx *cx, const struct cc_comp *d, uint32_t nc
     int gh = right ? d->x0 - n->x1 : n->x0 - d->x1;
     int f = align_facts(d, n, p);
     if (gv >= 1 && gv <= p->gap_dot && nh >= 2 * dh) {
-        const struct comp_ends *e = comp_ends(cx, nc);
+        const struct comp_ends *e = &cx->ends[nc];
         int a = below ? e->bot0 : e->top0, b = below ? e->bot1 : e->top1;
         if (b - a <= dw + 5 && cx2 >= 2 * a - 2 - gv / 2 && cx2 <= 2 * b + 2 + gv / 2 &&
             abs(row_run_width(m, nc, below ? n->y1 - 1 - nh / 4 : n->y0 + nh / 4,
@@ -324,10 +323,10 @@ static int dot_facts(const struct dctx *cx, const struct cc_comp *d, uint32_t nc
             f |= below ? DIR_180 : DIR_0;
     }
     if (gh >= 1 && gh <= p->gap_dot && nw >= 2 * dw) {
-        const struct comp_ends *e = comp_ends(cx, nc);
+        const struct comp_ends *e = &cx->ends[nc];
         int a = right ? e->right0 : e->left0, b = right ? e->right1 : e->left1;
         if (b - a <= dh + 5 && cy2 >= 2 * a - 2 - gh / 2 && cy2 <= 2 * b + 2 + gh / 2 &&
-            abs(col_run_height(cx, nc, right ? n->x1 - 1 - nw / 4 : n->x0 + nw / 4,
+            abs(col_run_height(m, nc, right ? n->x1 - 1 - nw / 4 : n->x0 + nw / 4,
                                cy2 / 2, 1 + nw / 20) - dh) <= 2)
             f |= right ? DIR_90 : DIR_270;
     }
@@ -574,20 +573,18 @@ static int remove_specks(page *pg, int max_speck, struct despeckle_result *res,
             kind[c] = K_OTHER;
         ndots += kind[c] == K_DOT;
     }
-    struct cc_index ix = { NULL, NULL };
-    struct dctx cx = { pg, m, &ix, kind, &p,
-                       malloc(sizeof *cx.ends * (m->ncomps ? m->ncomps : 1)),
-                       calloc(m->ncomps ? m->ncomps : 1, 1) };
+    struct comp_ends *ends = malloc(sizeof *ends * (m->ncomps ? m->ncomps : 1));
+    struct dctx cx = { pg, m, kind, &p, ends };
     int rc = 0;
     if (ndots > 0) {
-        if (cx.ends == NULL || cx.ends_done == NULL)
+        if (ends == NULL)
             rc = err_errno(e, ENOMEM, "cannot allocate speck tables");
-        else if (cc_index_build(m, &ix, e) < 0 || choose_dots(&cx, keep, e) < 0)
+        else
+            comp_ends_fill(m, kind, ends);
+        if (rc == 0 && choose_dots(&cx, keep, e) < 0)
             rc = -1;
     }
-    cc_index_free(&ix);
-    free(cx.ends);
-    free(cx.ends_done);
+    free(ends);
     if (rc < 0) {
         free(kind);
         free(keep);
