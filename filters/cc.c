@@ -115,7 +115,7 @@ static int grow_runs(struct cc_map *m, size_t need, errbuf *e)
 {
     if (need <= m->cap_runs)
         return 0;
-    size_t cap = m->cap_runs ? m->cap_runs : 4096;
+    size_t cap = m->cap_runs ? m->cap_runs : (size_t)m->height * 32 + 4096;
     while (cap < need)
         cap *= 2;
     if (cap > UINT32_MAX)

@@ -209,6 +209,33 @@ static void deep_borders_are_followed(void **state)
     page_free(&want);
 }
 
+/* A random page: size, density and blob size from the seed. */
+static void random_page(page *pg, uint64_t *s)
+{
+    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
+    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
+    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
+    for (int y = 0; y < h; y += (int)blob)
+        for (int x = 0; x < w; x += (int)blob)
+            if (rnd(s) % dens == 0)
+                rect(pg, x, y, (int)blob, (int)blob);
+}
+
+static void random_pages_are_safe(void **state)
+{
+    uint64_t s = 42;
+    for (int i = 0; i < 60; i++) {
+        page pg;
+        errbuf e;
+        uint64_t removed;
+        random_page(&pg, &s);
+        uint64_t before = page_count_black(&pg);
+        assert_int_equal(border_clean(&pg, 0.05 + (double)(i % 10) / 20, &removed, &e), 0);
+        assert_int_equal(removed, before - page_count_black(&pg));
+        page_free(&pg);
+    }
+}
+
 static void degenerate_pages_do_not_crash(void **state)
 {
     int sizes[][2] = { { 1, 1 }, { 1, 300 }, { 300, 1 }, { 64, 64 }, { 500, 700 } };
@@ -255,6 +282,7 @@ int main(void)
         cmocka_unit_test(border_touching_text_leaves_the_text_beyond),
         cmocka_unit_test(odd_sizes_and_resolution),
         cmocka_unit_test(deep_borders_are_followed),
+        cmocka_unit_test(random_pages_are_safe),
         cmocka_unit_test(degenerate_pages_do_not_crash),
         cmocka_unit_test(transpose64_is_a_transpose),
     };

@@ -157,6 +157,41 @@ static void content_larger_than_paper_is_not_lost(void **state)
     page_free(&pg);
 }
 
+/* A random page: size, density and blob size from the seed. */
+static void random_page(page *pg, uint64_t *s)
+{
+    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
+    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
+    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
+    for (int y = 0; y < h; y += (int)blob)
+        for (int x = 0; x < w; x += (int)blob)
+            if (rnd(s) % dens == 0)
+                rect(pg, x, y, (int)blob, (int)blob);
+}
+
+static void random_pages_are_safe(void **state)
+{
+    uint64_t s = 44;
+    for (int i = 0; i < 60; i++) {
+        page pg;
+        errbuf e;
+        struct crop_box kept;
+        random_page(&pg, &s);
+        enum crop_mode mode = (enum crop_mode)(i % 5);
+        int w = pg.width, h = pg.height;
+        assert_int_equal(crop_page(&pg, mode, (double)(i % 7), 5, &kept, &e), 0);
+        if (mode == CROP_NONE) {
+            assert_int_equal(pg.width, w);
+            assert_int_equal(pg.height, h);
+        }
+        if (mode == CROP_CONTENT) {
+            assert_true(kept.x >= 0 && kept.y >= 0);
+            assert_true(kept.x + kept.w <= w && kept.y + kept.h <= h);
+        }
+        page_free(&pg);
+    }
+}
+
 static void degenerate_pages(void **state)
 {
     int sizes[][2] = { { 1, 1 }, { 1, 40 }, { 40, 1 }, { 300, 200 } };
@@ -192,6 +227,7 @@ int main(void)
         cmocka_unit_test(paper_sizes_are_exact),
         cmocka_unit_test(paper_mode_centres_content),
         cmocka_unit_test(content_larger_than_paper_is_not_lost),
+        cmocka_unit_test(random_pages_are_safe),
         cmocka_unit_test(degenerate_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

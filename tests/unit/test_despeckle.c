@@ -141,6 +141,29 @@ static void sizes_scale_with_resolution(void **state)
     page_free(&pg);
 }
 
+/* A random page: size, density and blob size from the seed. */
+static void random_page(page *pg, uint64_t *s)
+{
+    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
+    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
+    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
+    for (int y = 0; y < h; y += (int)blob)
+        for (int x = 0; x < w; x += (int)blob)
+            if (rnd(s) % dens == 0)
+                rect(pg, x, y, (int)blob, (int)blob);
+}
+
+static void random_pages_are_safe(void **state)
+{
+    uint64_t s = 43;
+    for (int i = 0; i < 60; i++) {
+        page pg;
+        random_page(&pg, &s);
+        run(&pg, 1 + i % 8, i % 5);
+        page_free(&pg);
+    }
+}
+
 static void disabled_and_degenerate_pages(void **state)
 {
     page pg;
@@ -197,6 +220,7 @@ int main(void)
         cmocka_unit_test(upside_down_text_keeps_its_dots),
         cmocka_unit_test(small_holes_are_filled),
         cmocka_unit_test(sizes_scale_with_resolution),
+        cmocka_unit_test(random_pages_are_safe),
         cmocka_unit_test(disabled_and_degenerate_pages),
         cmocka_unit_test(stage_reports),
     };
