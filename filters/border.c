@@ -33,6 +33,7 @@ struct band {
 struct side_params {
     int max_depth;      /* deepest border body accepted (px) */
     int shallow;        /* first look this deep; deeper only if needed */
+    int dev;            /* the edge strays this far from its line at most */
     int gap;            /* white gaps up to this long (salt) are bridged */
     int win;            /* half window (lines) of the running median */
     int ext;            /* how far a line may reach past the median edge */
@@ -288,6 +289,18 @@ static int select_kth(int *v, int n, int k)
     return v[k];
 }
 
+/* Median of v[0..n) (reorders v), n >= 1. */
+static double median_of(double *v, int n)
+{
+    for (int i = 1; i < n; i++)     /* insertion sort: n <= 120 */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /*
  * Running median of the valid entries of r[0..n) over +-win lines, sampled
  * every `step` lines and interpolated linearly between samples.  Samples
@@ -514,6 +527,47 @@ static int white_stripe_gap(const struct band *b, const struct side_params *p,
 }
 
 /*
+ * The border of a side follows a straight line (solid, ragged around it,
+ * or tilted), while a photo or figure that bleeds off the page edge makes
+ * the running median follow it too.  A robust line through the medians of
+ * 16 chunks of the side (Theil-Sen: median of the pairwise slopes, which
+ * ignores up to about a quarter of the chunks) is the side's line; where
+ * the running median rises more than `dev` above it, something is attached
+ * to the border and the median is brought back to the line.  Needs 5
+ * chunks with valid lines, else leaves the medians alone.
+ */
+static void clamp_to_side_line(struct side_work *w, int n, int dev)
+{
+    enum { NCH = 16 };
+    double tc[NCH], mc[NCH], sl[NCH * NCH / 2];
+    int nc = 0, ns = 0, len = (n + NCH - 1) / NCH;
+    for (int c = 0; c < NCH; c++) {
+        int m = 0;
+        for (int t = c * len; t < (c + 1) * len && t < n; t++)
+            if (w->valid[t])
+                w->buf[m++] = w->r[t];
+        if (m * 2 < len)
+            continue;
+        tc[nc] = c * len + len / 2.0;
+        mc[nc++] = select_kth(w->buf, m, m / 2);
+    }
+    if (nc < 5)
+        return;
+    for (int i = 0; i < nc; i++)
+        for (int j = i + 1; j < nc; j++)
+            sl[ns++] = (mc[j] - mc[i]) / (tc[j] - tc[i]);
+    double slope = median_of(sl, ns);
+    for (int i = 0; i < nc; i++)
+        sl[i] = mc[i] - slope * tc[i];
+    double icpt = median_of(sl, nc);
+    for (int t = 0; t < n; t++) {
+        double line = icpt + slope * t;
+        if (w->med[t] > line + dev)
+            w->med[t] = line > 0 ? (int)(line + 0.5) : 0;
+    }
+}
+
+/*
  * Clears one side's border in its band.
  *
  * 1. Profile: for every line, the length r of the black stretch that starts
@@ -523,7 +577,9 @@ static int white_stripe_gap(const struct band *b, const struct side_params *p,
  * 2. Edge model: the running median of r over +-win lines.  It follows
  *    straight, tilted and slowly wavy edges; ragged teeth stay within `ext`
  *    of it, while text glyphs (or rules) joined to the border make r jump far
- *    beyond it on a few lines.
+ *    beyond it on a few lines.  Where it strays more than `dev` above the
+ *    side's robust line (a photo bleeding off the page), it is brought back
+ *    to the line (clamp_to_side_line).
  * 3. Clearing: a line is cleared over its whole black stretch when it ends
  *    within `ext` of the median; otherwise something is joined and the line
  *    is cut at median + ext/2, so a glyph touching the border loses at most
@@ -562,6 +618,7 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
     running_median(w->r, w->valid, n, p->win, w->med, w->buf);
     if (w->med[0] < 0)
         return 0;
+    clamp_to_side_line(w, n, p->dev);
     for (int t = 0; t < n && lim < p->max_depth; t++)
         if (w->med[t] + p->ext >= lim) {
             *deeper = 1;        /* the border may reach beyond the look */
@@ -575,7 +632,7 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
         else if (w->r[t] <= m + p->ext)
             cut = w->r[t];
         else
-            cut = m + p->ext / 2;
+            cut = m > 0 ? m + p->ext / 2 : 0;
         if (cut > b->depth)
             cut = b->depth;
         if (cut > 0) {
@@ -603,6 +660,7 @@ static void side_params_for(struct side_params *p, enum side s, const page *pg,
     int across = tb ? pg->height : pg->width;
     p->max_depth = (int)(max_depth * across);
     p->shallow = (int)(sd * 320 + 0.5);
+    p->dev = (int)(sd * 64 + 0.5);
     p->gap = sd * 3 < 1 ? 1 : (int)(sd * 3 + 0.5);
     p->win = sl * 40 < 4 ? 4 : (int)(sl * 40 + 0.5);
     p->ext = (int)(sd * 24 + 0.5);
