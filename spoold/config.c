@@ -758,6 +758,19 @@ static int parse_step(const config_setting_t *g, struct pipeline_step *steps,
               : parse_exec_step(g, xs, steps, n, src, e);
 }
 
+/* True if some step writes a file (a filter step, or exec with {out}). */
+static bool pipeline_writes(const struct pipeline_step *steps, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (steps[i].kind == STEP_FILTERS)
+            return true;
+        for (int a = 0; a < steps[i].argc; a++)
+            if (strstr(steps[i].argv[a], "{out}") != NULL)
+                return true;
+    }
+    return false;
+}
+
 static int parse_pipeline(struct spoold_conf *c, const config_setting_t *pl,
                           const struct src *src, errbuf *e)
 {
@@ -779,6 +792,11 @@ static int parse_pipeline(struct spoold_conf *c, const config_setting_t *pl,
     }
     if (n == 0)
         add_step(steps, &n, STEP_FILTERS, (int)config_setting_source_line(pl));
+    if (!pipeline_writes(steps, n)) {
+        free_steps(steps, n);
+        return err_at(e, pl, src, "the pipeline writes no file: add a filter "
+                      "step, or {out} to an exec step");
+    }
     free_steps(c->steps, c->nsteps);
     c->steps = steps;
     c->nsteps = n;

@@ -386,6 +386,8 @@ static void pipeline_errors(void **state)
                  "argument 2 must be a string");
     expect_error("pipeline = ( { exec = [\"a\"];\n timeout = \"soon\"; } );\n",
                  "t.conf:2: ", "timeout");
+    expect_error("pipeline = (\n { exec = [\"check\", \"{in}\"]; }\n);\n",
+                 "t.conf:1: ", "writes no file");
     expect_error("pipeline = ( { exec = [\"a\"];\n shell = true; } );\n",
                  "t.conf:2: ", "unknown setting 'shell' in an exec step");
 }

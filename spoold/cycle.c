@@ -1,0 +1,340 @@
+/*
+ * cycle.c — what the daemon does on every poll: check that the spool is
+ * the real one, retry pending spool calls, take back claims of dead nodes
+ * and its own stale claims, then claim released and ready packs while a
+ * worker slot is free and admission allows (DESIGN.md §3).
+ *
+ * Listings are hints: every decision rests on the outcome of a rename made
+ * by the spool module, so two nodes acting on the same listing is normal
+ * (one wins, the other is told LOST).
+ */
+#include "daemon.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admit.h"
+
+/* ------------------------------------------------------ availability */
+
+void daemon_unavailable(struct daemon *d, const char *why)
+{
+    d->available = false;
+    d->failures++;
+    if (!d->unavail_logged) {
+        log_msg(&d->log, LOG_ERR, "spool %s unavailable: %s (not claiming, "
+                "retrying)", d->conf.spool, why);
+        d->unavail_logged = true;
+    } else {
+        log_msg(&d->log, LOG_DEBUG, "spool still unavailable: %s", why);
+    }
+    snprintf(d->unavail_why, sizeof d->unavail_why, "%s", why);
+}
+
+/* First contact with the spool (or again after it was never opened). */
+static int spool_first_open(struct daemon *d, errbuf *e)
+{
+    if (spool_open(&d->sp, d->conf.spool, d->conf.node, NULL, NULL, e) < 0) {
+        d->sp = NULL;
+        return -1;
+    }
+    errbuf ce;
+    if (d->njobs == 0 && spool_clean_tmp(d->sp, &ce) < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot clean this node's temporary "
+                "files: %s", ce.msg);
+    if (d->scan == NULL)
+        d->scan = spool_scan_new();
+    daemon_watch_incoming(d);
+    log_msg(&d->log, LOG_INFO, "spool %s (id %s) opened as node %s",
+            spool_root(d->sp), spool_id(d->sp), d->conf.node);
+    return 0;
+}
+
+bool daemon_spool_ok(struct daemon *d)
+{
+    errbuf e;
+    if (d->sp == NULL) {
+        if (spool_first_open(d, &e) < 0) {
+            daemon_unavailable(d, e.msg);
+            return false;
+        }
+    } else if (spool_check_identity(d->sp, &e) < 0) {
+        daemon_unavailable(d, e.msg);
+        return false;
+    }
+    if (d->scan == NULL) {
+        daemon_unavailable(d, "out of memory for the scan state");
+        return false;
+    }
+    if (!d->available && d->unavail_logged)
+        log_msg(&d->log, LOG_INFO, "spool %s available again", d->conf.spool);
+    d->available = true;
+    d->unavail_logged = false;
+    d->failures = 0;
+    return true;
+}
+
+/* ------------------------------------------------------ admission */
+
+static void set_paused(struct daemon *d, const char *why)
+{
+    size_t kind = strcspn(why, ":");
+    bool same = d->paused_why[0] != '\0' &&
+                strncmp(d->paused_why, why, kind) == 0;
+    if (!same && why[0] != '\0')
+        log_msg(&d->log, LOG_WARNING, "waiting before claiming more: %s", why);
+    else if (why[0] == '\0' && d->paused_why[0] != '\0')
+        log_msg(&d->log, LOG_INFO, "claiming again: resources available");
+    snprintf(d->paused_why, sizeof d->paused_why, "%s", why);
+}
+
+/* Reads MemAvailable and the output's free space once per cycle. */
+static void admission_refresh(struct daemon *d)
+{
+    errbuf e;
+    d->mem_ok = admit_mem_available(NULL, &d->mem_available, &e) == 0;
+    if (!d->mem_ok)
+        log_msg(&d->log, LOG_DEBUG, "no memory figure: %s", e.msg);
+    d->disk_ok = admit_disk_free(d->conf.output, &d->disk_free, &e) == 0;
+    if (!d->disk_ok)
+        log_msg(&d->log, LOG_DEBUG, "no disk figure: %s", e.msg);
+}
+
+static bool slot_free(const struct daemon *d)
+{
+    return !d->draining && d->running < d->conf.workers;
+}
+
+/* May a pack needing `need` bytes of memory and `bytes` of output be
+ * claimed now?  Unknown figures (no /proc) do not block. */
+static bool admitted(struct daemon *d, uint64_t need, uint64_t bytes)
+{
+    struct admit_input in = {
+        .mem_available = d->mem_ok ? d->mem_available : UINT64_MAX / 2,
+        .mem_reserved = jobs_reserved_memory(d),
+        .need = need,
+        .min_free_memory = d->conf.min_free_memory,
+        .disk_free = d->disk_ok ? d->disk_free : UINT64_MAX / 2,
+        .out_bytes = bytes,
+        .min_free_disk = d->conf.min_free_disk,
+    };
+    char why[256];
+    bool ok = admit_ok(&in, why, sizeof why);
+    set_paused(d, ok ? "" : why);
+    if (ok && d->disk_ok)
+        d->disk_free -= bytes < d->disk_free ? bytes : d->disk_free;
+    return ok;
+}
+
+/* ------------------------------------------------------ claims */
+
+static bool has_foreign_claims(const struct daemon *d,
+                               const struct spool_claims *cl)
+{
+    for (size_t i = 0; i < cl->n; i++)
+        if (cl->v[i].node[0] != '\0' && strcmp(cl->v[i].node, d->conf.node) != 0)
+            return true;
+    return false;
+}
+
+/* Our own claim that no job of ours holds: left by a previous run of this
+ * node (it crashed with it) or by a reap whose final release failed.
+ * Returned to the pool; the attempt counts. */
+static int release_orphan(struct daemon *d, const struct spool_claim *c)
+{
+    errbuf e;
+    enum spool_outcome o = spool_release(d->sp, c, true, d->now,
+                                         "interrupted: node restarted", &e);
+    if (o == SPOOL_WON)
+        log_msg(&d->log, LOG_WARNING, "released %s (attempt %d): claim left "
+                "by an earlier run of this node", c->pack, c->attempt);
+    else if (o == SPOOL_ERROR)
+        log_msg(&d->log, LOG_WARNING, "cannot release stale claim of %s: %s",
+                c->pack, e.msg);
+    return o == SPOOL_WON;
+}
+
+static int reap_one(struct daemon *d, const struct spool_claim *c,
+                    const struct spool_nodes *nodes)
+{
+    const struct spool_node_info *ni = spool_nodes_find(nodes, c->node);
+    spool_ns age;
+    if (!spool_node_dead(ni != NULL, ni ? ni->mtime : 0, d->now,
+                         spool_ns_from_s(d->conf.lease), &age))
+        return 0;
+    errbuf e;
+    enum spool_outcome o = spool_reap(d->sp, c, age, d->now, &e);
+    if (o == SPOOL_WON) {
+        if (age >= 0)
+            log_msg(&d->log, LOG_WARNING, "reclaimed %s from %s (heartbeat "
+                    "age %lld s, attempt %d)", c->pack, c->node,
+                    (long long)(age / SPOOL_NS_PER_S), c->attempt);
+        else
+            log_msg(&d->log, LOG_WARNING, "reclaimed %s from %s (no "
+                    "heartbeat, attempt %d)", c->pack, c->node, c->attempt);
+    } else if (o == SPOOL_ERROR) {
+        log_msg(&d->log, LOG_WARNING, "cannot reclaim %s from %s: %s",
+                c->pack, c->node, e.msg);
+    }
+    return o == SPOOL_WON;
+}
+
+/* Reaps claims of dead nodes and releases our own stale ones; returns
+ * how many packs it put back into the pool. */
+static int reap_claims(struct daemon *d, const struct spool_claims *cl)
+{
+    struct spool_nodes nodes = { 0 };
+    errbuf e;
+    int back = 0;
+    if (has_foreign_claims(d, cl) && spool_list_nodes(d->sp, &nodes, &e) < 0) {
+        log_msg(&d->log, LOG_WARNING, "cannot list nodes: %s", e.msg);
+        return 0;
+    }
+    for (size_t i = 0; i < cl->n; i++) {
+        const struct spool_claim *c = &cl->v[i];
+        if (c->node[0] == '\0')
+            continue;
+        if (strcmp(c->node, d->conf.node) == 0) {
+            if (!jobs_holds(d, c))
+                back += release_orphan(d, c);
+        } else {
+            back += reap_one(d, c, &nodes);
+        }
+    }
+    spool_nodes_free(&nodes);
+    return back;
+}
+
+static uint64_t estimate(const struct daemon *d, uint64_t max_page_pixels)
+{
+    return admit_estimate(max_page_pixels, d->conf.filter_threads,
+                          d->conf.memory_limit);
+}
+
+/* Claims released packs (P@+K) for another attempt.  Returns how many
+ * are left waiting. */
+static int claim_released(struct daemon *d, const struct spool_claims *cl)
+{
+    int waiting = 0;
+    for (size_t i = 0; i < cl->n; i++) {
+        const struct spool_claim *c = &cl->v[i];
+        if (c->node[0] != '\0')
+            continue;
+        uint64_t need = estimate(d, 0);
+        if (!slot_free(d) || !admitted(d, need, c->bytes)) {
+            waiting++;
+            continue;
+        }
+        struct spool_claim won;
+        errbuf e;
+        enum spool_outcome o = spool_claim_released(d->sp, c,
+                                    d->conf.max_attempts, d->now, &won, &e);
+        if (o == SPOOL_WON)
+            job_start(d, &won, c->is_dir, c->bytes, need);
+        else if (o == SPOOL_GAVE_UP)
+            log_msg(&d->log, LOG_WARNING, "gave up on %s after %d attempts "
+                    "-> failed/", c->pack, c->attempt);
+        else if (o == SPOOL_ERROR) {
+            log_msg(&d->log, LOG_WARNING, "cannot claim %s: %s", c->pack, e.msg);
+            waiting++;
+        }
+    }
+    return waiting;
+}
+
+/* Claims one READY or BROKEN pack; returns false if it must wait. */
+static bool claim_pack(struct daemon *d, const struct spool_pack *p)
+{
+    uint64_t need = estimate(d, p->max_page_pixels);
+    if (!slot_free(d) || !admitted(d, need, p->bytes))
+        return false;
+    struct spool_claim c;
+    errbuf e;
+    enum spool_outcome o = spool_claim(d->sp, p->name, &c, &e);
+    if (o == SPOOL_ERROR) {
+        log_msg(&d->log, LOG_WARNING, "cannot claim %s: %s", p->name, e.msg);
+        return false;
+    }
+    if (o != SPOOL_WON)
+        return true;                /* another node has it */
+    if (p->state == SPOOL_BROKEN) {
+        log_msg(&d->log, LOG_INFO, "claimed %s (attempt %d) to fail it: %s",
+                p->name, c.attempt, p->why);
+        job_fail_claim(d, &c, p->why, true);
+    } else {
+        job_start(d, &c, p->is_dir, p->bytes, need);
+    }
+    return true;
+}
+
+static void reject_pack(struct daemon *d, const struct spool_pack *p)
+{
+    errbuf e;
+    enum spool_outcome o = spool_reject(d->sp, p->name, p->why, d->now, &e);
+    if (o == SPOOL_WON)
+        log_msg(&d->log, LOG_WARNING, "rejected %s -> failed/: %s", p->name,
+                p->why);
+    else if (o == SPOOL_ERROR)
+        log_msg(&d->log, LOG_WARNING, "cannot reject %s: %s", p->name, e.msg);
+}
+
+/* Scans incoming/ and claims what is ready.  Returns how many packs are
+ * still waiting there (changing, settling, incomplete, or ready but not
+ * claimed), or -1 if the scan failed. */
+static int claim_incoming(struct daemon *d)
+{
+    struct spool_scan_opts so = { .settle_s = d->conf.settle };
+    errbuf e;
+    if (spool_scan_incoming(d->sp, d->scan, d->now, &so, &e) < 0) {
+        daemon_unavailable(d, e.msg);
+        return -1;
+    }
+    int waiting = 0;
+    size_t n = spool_scan_count(d->scan);
+    for (size_t i = 0; i < n; i++) {
+        const struct spool_pack *p = spool_scan_get(d->scan, i);
+        switch (p->state) {
+        case SPOOL_READY:
+        case SPOOL_BROKEN:
+            if (!claim_pack(d, p))
+                waiting++;
+            break;
+        case SPOOL_REJECT:
+            reject_pack(d, p);
+            break;
+        default:
+            waiting++;
+            break;
+        }
+    }
+    log_msg(&d->log, LOG_DEBUG, "scan: %zu in incoming/, %d waiting, %d "
+            "running", n, waiting, d->running);
+    return waiting;
+}
+
+void daemon_cycle(struct daemon *d)
+{
+    d->once_idle = false;
+    if (!daemon_spool_ok(d))
+        return;
+    if (!d->have_now) {
+        daemon_heartbeat(d);
+        if (!d->have_now)
+            return;
+    }
+    jobs_retry(d);
+    if (d->draining)
+        return;
+    struct spool_claims cl = { 0 };
+    errbuf e;
+    if (spool_list_claims(d->sp, &cl, &e) < 0) {
+        daemon_unavailable(d, e.msg);
+        return;
+    }
+    admission_refresh(d);
+    int waiting = reap_claims(d, &cl);
+    waiting += claim_released(d, &cl);
+    spool_claims_free(&cl);
+    int in = claim_incoming(d);
+    d->once_idle = in == 0 && waiting == 0;
+}

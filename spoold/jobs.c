@@ -1,0 +1,340 @@
+/*
+ * jobs.c — one job per claimed pack: start its worker, notice its end,
+ * judge it, and move the claim on through the spool protocol (publish,
+ * fail, release).  A spool call that fails (the share is away) leaves the
+ * job pending; the next cycle retries it.  The claim name keeps saying
+ * whose it is meanwhile, so nothing is lost or half-done.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "admit.h"
+
+static int jobs_add(struct daemon *d, struct job *j)
+{
+    if (d->njobs == d->cap_jobs) {
+        int cap = d->cap_jobs ? 2 * d->cap_jobs : 16;
+        struct job **v = realloc(d->jobs, (size_t)cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        d->jobs = v;
+        d->cap_jobs = cap;
+    }
+    d->jobs[d->njobs++] = j;
+    return 0;
+}
+
+static void job_free(struct daemon *d, int i)
+{
+    struct job *j = d->jobs[i];
+    errbuf e;
+    if (j->workdir[0] != '\0' && worker_rmtree(j->workdir, &e) < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot remove %s: %s", j->workdir, e.msg);
+    if (j->fd >= 0)
+        close(j->fd);
+    free(j);
+    d->jobs[i] = d->jobs[--d->njobs];
+}
+
+bool jobs_holds(const struct daemon *d, const struct spool_claim *c)
+{
+    for (int i = 0; i < d->njobs; i++) {
+        const struct spool_claim *h = &d->jobs[i]->claim;
+        if (strcmp(h->pack, c->pack) == 0 && strcmp(h->node, c->node) == 0 &&
+            h->attempt == c->attempt)
+            return true;
+    }
+    return false;
+}
+
+/* Builds the job's paths: source, outputs, private work directory. */
+static int job_paths(struct daemon *d, struct job *j, char *src, size_t len,
+                     errbuf *e)
+{
+    if (spool_claim_path(d->sp, &j->claim, src, len, e) < 0 ||
+        spool_output_paths(d->sp, d->conf.output, &j->claim, &j->out, e) < 0)
+        return -1;
+    char name[128];
+    snprintf(name, sizeof name, ".%s.w%ld.%u", d->conf.node, (long)getpid(),
+             ++d->seq);
+    return spool_path(d->sp, "tmp", name, j->workdir, sizeof j->workdir, e);
+}
+
+int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
+              uint64_t bytes, uint64_t need)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL || jobs_add(d, j) < 0) {
+        free(j);
+        log_msg(&d->log, LOG_ERR, "out of memory for a job");
+        return -1;
+    }
+    j->claim = *c;
+    j->fd = -1;
+    j->bytes = bytes;
+    j->need = need;
+    j->started = mono_now();
+    char src[4096];
+    errbuf e;
+    struct worker_job wj = {
+        .conf = &d->conf, .pack = c->pack, .src = src, .is_dir = is_dir,
+        .attempt = c->attempt, .workdir = j->workdir,
+        .out_tif = j->out.tmp_tif, .out_json = j->out.tmp_json,
+        .timeout_s = d->conf.pack_timeout,
+    };
+    if (job_paths(d, j, src, sizeof src, &e) < 0 ||
+        (j->pid = worker_spawn(&wj, &j->fd, &e)) < 0) {
+        j->pid = 0;
+        j->state = JOB_FAIL;
+        j->res.status = WORKER_FAILED;
+        snprintf(j->res.reason, sizeof j->res.reason, "cannot start the "
+                 "worker: %s", e.msg);
+        log_msg(&d->log, LOG_ERR, "%s: %s", c->pack, j->res.reason);
+        return -1;
+    }
+    j->state = JOB_RUNNING;
+    d->running++;
+    if (d->conf.pack_timeout > 0)
+        j->deadline = j->started + d->conf.pack_timeout;
+    log_msg(&d->log, LOG_INFO, "claimed %s (attempt %d)", c->pack, c->attempt);
+    return 0;
+}
+
+/* ------------------------------------------------------ resolving a job */
+
+/* Publishes a finished job.  true when the job is resolved. */
+static bool job_publish(struct daemon *d, struct job *j)
+{
+    errbuf e;
+    enum spool_outcome o = spool_publish(d->sp, &j->claim, &j->out,
+                                         d->conf.keep_done, d->now, &e);
+    if (o == SPOOL_WON) {
+        d->packs_done++;
+        d->pages_done += (uint64_t)j->res.pages;
+        d->bytes_done += j->bytes;
+        spool_rate_add(&d->rate, mono_now(), d->pages_done);
+        log_msg(&d->log, LOG_INFO, "finished %s: %d pages in %.0f ms "
+                "(attempt %d, %.0f ms CPU)", j->claim.pack, j->res.pages,
+                j->res.ms, j->claim.attempt, j->res.cpu_ms);
+        return true;
+    }
+    if (o == SPOOL_FENCED) {
+        log_msg(&d->log, LOG_WARNING, "discarded %s: the claim was taken "
+                "back while it was worked on (lease expired?)", j->claim.pack);
+        return true;
+    }
+    if (j->retries++ == 0)
+        log_msg(&d->log, LOG_WARNING, "cannot publish %s yet: %s",
+                j->claim.pack, e.msg);
+    return false;
+}
+
+/* Records a failed attempt.  true when the job is resolved. */
+static bool job_fail(struct daemon *d, struct job *j)
+{
+    errbuf e;
+    bool to_failed = false;
+    bool permanent = j->res.status == WORKER_BAD_INPUT;
+    enum spool_outcome o = spool_fail(d->sp, &j->claim, j->res.reason,
+                                      permanent, d->conf.max_attempts, d->now,
+                                      &to_failed, &e);
+    if (o == SPOOL_WON || o == SPOOL_LOST) {
+        if (j->retries == 0 || o == SPOOL_WON)
+            d->packs_failed++;
+        log_msg(&d->log, LOG_WARNING, "failed %s (attempt %d of %d): %s%s",
+                j->claim.pack, j->claim.attempt, d->conf.max_attempts,
+                j->res.reason, o == SPOOL_LOST ? " (claim already gone)" :
+                to_failed ? " -> failed/" : " -> retry");
+        return true;
+    }
+    if (j->retries++ == 0)
+        log_msg(&d->log, LOG_WARNING, "cannot record the failure of %s yet: "
+                "%s", j->claim.pack, e.msg);
+    return false;
+}
+
+/* Returns a claim without consuming the attempt (shutdown). */
+static bool job_release(struct daemon *d, struct job *j)
+{
+    errbuf e;
+    enum spool_outcome o = spool_release(d->sp, &j->claim, false, d->now,
+                                         "node shutting down", &e);
+    if (o == SPOOL_WON || o == SPOOL_LOST) {
+        log_msg(&d->log, LOG_INFO, "released %s (attempt %d not counted)",
+                j->claim.pack, j->claim.attempt);
+        return true;
+    }
+    if (j->retries++ == 0)
+        log_msg(&d->log, LOG_WARNING, "cannot release %s yet: %s",
+                j->claim.pack, e.msg);
+    return false;
+}
+
+static bool job_resolve(struct daemon *d, struct job *j)
+{
+    if (!d->available || !d->have_now)
+        return false;
+    switch (j->state) {
+    case JOB_PUBLISH: return job_publish(d, j);
+    case JOB_FAIL:    return job_fail(d, j);
+    case JOB_RELEASE: return job_release(d, j);
+    default:          return false;
+    }
+}
+
+void jobs_retry(struct daemon *d)
+{
+    for (int i = 0; i < d->njobs;) {
+        struct job *j = d->jobs[i];
+        if (j->state != JOB_RUNNING && job_resolve(d, j))
+            job_free(d, i);
+        else
+            i++;
+    }
+}
+
+/* ------------------------------------------------------ worker ends */
+
+/* Reads what the worker wrote on its result pipe (it has exited, so all
+ * of it is there) and closes the pipe. */
+static void job_read_result(struct job *j)
+{
+    while (j->fd >= 0 && j->len < sizeof j->text - 1) {
+        ssize_t n = read(j->fd, j->text + j->len, sizeof j->text - 1 - j->len);
+        if (n > 0)
+            j->len += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else
+            break;
+    }
+    j->text[j->len] = '\0';
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+}
+
+static void job_ended(struct daemon *d, struct job *j, int wstatus)
+{
+    job_read_result(j);
+    j->pid = 0;
+    d->running--;
+    struct worker_exit x = {
+        .wstatus = wstatus, .text = j->text, .len = j->len,
+        .timed_out = j->timed_out, .killed = j->killed,
+        .timeout_s = d->conf.pack_timeout,
+        .memory_limit = d->conf.memory_limit, .cpu_limit = d->conf.cpu_limit,
+    };
+    worker_judge(&x, &j->res);
+    if (j->res.status == WORKER_OK)
+        j->state = JOB_PUBLISH;
+    else if (j->killed)
+        j->state = JOB_RELEASE;
+    else
+        j->state = JOB_FAIL;
+    log_msg(&d->log, LOG_DEBUG, "worker %ld for %s ended: %s", (long)x.wstatus,
+            j->claim.pack, j->res.status == WORKER_OK ? "ok" : j->res.reason);
+}
+
+void jobs_reap(struct daemon *d)
+{
+    for (;;) {
+        int wstatus;
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0)
+            break;
+        for (int i = 0; i < d->njobs; i++) {
+            struct job *j = d->jobs[i];
+            if (j->pid != pid || j->state != JOB_RUNNING)
+                continue;
+            job_ended(d, j, wstatus);
+            if (job_resolve(d, j))
+                job_free(d, i);
+            break;
+        }
+    }
+}
+
+void jobs_check_deadlines(struct daemon *d, double now)
+{
+    for (int i = 0; i < d->njobs; i++) {
+        struct job *j = d->jobs[i];
+        if (j->state == JOB_RUNNING && j->deadline > 0 && now >= j->deadline &&
+            !j->timed_out) {
+            j->timed_out = true;
+            if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
+                log_msg(&d->log, LOG_ERR, "kill worker %ld: %s",
+                        (long)j->pid, strerror(errno));
+        }
+    }
+}
+
+void jobs_kill_all(struct daemon *d)
+{
+    for (int i = 0; i < d->njobs; i++) {
+        struct job *j = d->jobs[i];
+        if (j->state == JOB_RUNNING && !j->killed) {
+            j->killed = true;
+            if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
+                log_msg(&d->log, LOG_ERR, "kill worker %ld: %s",
+                        (long)j->pid, strerror(errno));
+        } else if (j->state == JOB_PUBLISH) {
+            j->state = JOB_RELEASE;     /* no more time to publish */
+        }
+    }
+}
+
+uint64_t jobs_reserved_memory(const struct daemon *d)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < d->njobs; i++) {
+        const struct job *j = d->jobs[i];
+        if (j->state != JOB_RUNNING)
+            continue;
+        uint64_t rss = admit_rss(j->pid);
+        if (j->need > rss)
+            sum += j->need - rss;
+    }
+    return sum;
+}
+
+double jobs_next_deadline(const struct daemon *d)
+{
+    double t = 0;
+    for (int i = 0; i < d->njobs; i++) {
+        const struct job *j = d->jobs[i];
+        if (j->state == JOB_RUNNING && j->deadline > 0 && !j->timed_out &&
+            (t == 0 || j->deadline < t))
+            t = j->deadline;
+    }
+    return t;
+}
+
+/* A claim that fails without a worker (a pack found broken before it was
+ * claimed): recorded like a worker's failure. */
+void job_fail_claim(struct daemon *d, const struct spool_claim *c,
+                    const char *reason, bool permanent)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL || jobs_add(d, j) < 0) {
+        free(j);
+        log_msg(&d->log, LOG_ERR, "out of memory for a job");
+        return;
+    }
+    j->claim = *c;
+    j->fd = -1;
+    j->state = JOB_FAIL;
+    j->res.status = permanent ? WORKER_BAD_INPUT : WORKER_FAILED;
+    snprintf(j->res.reason, sizeof j->res.reason, "%s", reason);
+    if (job_resolve(d, j))
+        job_free(d, d->njobs - 1);
+}
