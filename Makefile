@@ -60,8 +60,9 @@ SPOOL_SRCS   := $(filter-out $(SPOOL_MAINS),$(wildcard spoold/*.c))
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 TOOL_SRCS    := $(wildcard tests/tools/*.c)
 
-FILTER_OBJS := $(FILTER_SRCS:%.c=$(BUILD)/%.o)
-SPOOL_OBJS  := $(SPOOL_SRCS:%.c=$(BUILD)/%.o)
+OBJ         := $(BUILD)/obj
+FILTER_OBJS := $(FILTER_SRCS:%.c=$(OBJ)/%.o)
+SPOOL_OBJS  := $(SPOOL_SRCS:%.c=$(OBJ)/%.o)
 LIBFILTERS  := $(BUILD)/libfilters.a
 LIBSPOOL    := $(BUILD)/libspool.a
 PROGS       := $(foreach m,$(wildcard $(FILTER_MAINS) $(SPOOL_MAINS)),$(BUILD)/$(basename $(notdir $(m))))
@@ -76,7 +77,7 @@ TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 all: $(PROGS) $(TOOL_BINS)
 tools: $(TOOL_BINS)
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -88,17 +89,17 @@ $(LIBSPOOL): $(SPOOL_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/spoolfilter: $(BUILD)/filters/spoolfilter.o $(LIBFILTERS)
+$(BUILD)/spoolfilter: $(OBJ)/filters/spoolfilter.o $(LIBFILTERS)
 	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/spoold $(BUILD)/spoolctl: $(BUILD)/%: $(BUILD)/spoold/%.o $(LIBSPOOL) $(LIBFILTERS)
+$(BUILD)/spoold $(BUILD)/spoolctl: $(BUILD)/%: $(OBJ)/spoold/%.o $(LIBSPOOL) $(LIBFILTERS)
 	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSPOOL) $(LIBFILTERS)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBSPOOL) $(LIBFILTERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANLD) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBSPOOL) $(LIBFILTERS)
+$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBSPOOL) $(LIBFILTERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
 
