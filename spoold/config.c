@@ -61,6 +61,7 @@ static const struct key_def keys[] = {
     KEY("heartbeat",       K_DURATION, heartbeat,       0.2, 3600),
     KEY("lease",           K_DURATION, lease,           1, 86400),
     KEY("grace",           K_DURATION, grace,           0, 86400),
+    KEY("broken_after",    K_DURATION, broken_after,    0, 1e7),
     KEY("max_attempts",    K_INT,      max_attempts,    1, 1000),
     KEY("keep_done",       K_BOOL,     keep_done,       0, 0),
     KEY("memory_limit",    K_SIZE,     memory_limit,    0, 0),
@@ -649,12 +650,19 @@ static int parse_filter_step(const config_setting_t *g, const config_setting_t *
         return err_at(e, fs, src, "filter must be a string");
     const char *name = config_setting_get_string(fs);
     int st = stage_from_name(name);
-    if (st < 0)
+    bool none = strcmp(name, "none") == 0;
+    if (st < 0 && !none)
         return err_at(e, fs, src, "unknown filter '%s' (known: border, orient, "
-                      "deskew, despeckle, crop)", name);
+                      "deskew, despeckle, crop, none)", name);
     int line = (int)config_setting_source_line(g);
     if (*n == 0 || steps[*n - 1].kind != STEP_FILTERS)
         add_step(steps, n, STEP_FILTERS, line);
+    if (none) {
+        if (config_setting_length(g) > 1)
+            return err_at(e, config_setting_get_elem(g, 1), src,
+                          "filter 'none' has no parameters");
+        return 0;
+    }
     struct chain_opts *o = &steps[*n - 1].chain;
     for (int i = 0; i < o->nstages; i++)
         if (o->stages[i] == (enum stage_id)st)

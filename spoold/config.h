@@ -65,6 +65,8 @@ struct spoold_conf {
     double heartbeat;           /* s, heartbeat period */
     double lease;               /* s, heartbeat age after which a node is dead */
     double grace;               /* s, SIGTERM: time running packs get */
+    double broken_after;        /* s quiet and still unparsable: claim it
+                                   and fail it (0 = max(10 x settle, 300)) */
     int max_attempts;
     bool keep_done;             /* keep sources in done/ (else remove) */
     uint64_t memory_limit;      /* bytes of address space per worker, 0 = none */

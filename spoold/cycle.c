@@ -283,7 +283,8 @@ static void reject_pack(struct daemon *d, const struct spool_pack *p)
  * claimed), or -1 if the scan failed. */
 static int claim_incoming(struct daemon *d)
 {
-    struct spool_scan_opts so = { .settle_s = d->conf.settle };
+    struct spool_scan_opts so = { .settle_s = d->conf.settle,
+                                  .broken_after_s = d->conf.broken_after };
     errbuf e;
     if (spool_scan_incoming(d->sp, d->scan, d->now, &so, &e) < 0) {
         daemon_unavailable(d, e.msg);

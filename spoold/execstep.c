@@ -5,6 +5,7 @@
  */
 #include "execstep.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -141,12 +142,13 @@ char **exec_environment(char *const *parent, const struct exec_subst *s)
 
 /* ------------------------------------------------------------- running */
 
-/* In the child: process group, death signal, descriptors, exec.  Never
- * returns; an exec failure is sent as errno through errfd. */
+/* In the child: death signal, descriptors, exec.  Never returns; an exec
+ * failure is sent as errno through errfd.  The child stays in the caller's
+ * process group, so that killing the worker's group kills the step and
+ * everything it started. */
 static void child_exec(char *const *argv, char *const *envp, int outfd,
                        int errfd, pid_t parent)
 {
-    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(127);
@@ -235,8 +237,54 @@ static int exec_errno(int errfd)
     return n == (ssize_t)sizeof err ? err : 0;
 }
 
+/* Process group of pid from /proc/PID/stat (field 5, after the command
+ * name in parentheses, which may itself hold ") "); -1 if unknown. */
+static pid_t proc_pgrp(const char *pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');
+    char state;
+    long ppid, pgrp;
+    if (rp == NULL || sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
+        return -1;
+    return (pid_t)pgrp;
+}
+
+int exec_kill_group(pid_t pgrp, pid_t self)
+{
+    int killed = 0;
+    for (int round = 0; round < 20; round++) {
+        DIR *d = opendir("/proc");
+        if (d == NULL)
+            return killed;
+        int found = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                continue;
+            pid_t pid = (pid_t)atol(de->d_name);
+            if (pid != self && proc_pgrp(de->d_name) == pgrp &&
+                kill(pid, SIGKILL) == 0)
+                found++;
+        }
+        closedir(d);
+        killed += found;
+        if (found == 0)
+            break;
+        usleep(10000);
+    }
+    return killed;
+}
+
 int exec_run(char *const *argv, char *const *envp, double timeout_s,
-             struct exec_result *r, errbuf *e)
+             bool kill_group, struct exec_result *r, errbuf *e)
 {
     memset(r, 0, sizeof *r);
     int out[2], errp[2];
@@ -258,7 +306,6 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     }
     if (pid == 0)
         child_exec(argv, envp, out[1], errp[1], self);
-    setpgid(pid, pid);          /* also here: no race with a kill below */
     close(out[1]);
     close(errp[1]);
     int err = exec_errno(errp[0]);
@@ -270,7 +317,10 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     r->timed_out = collect(out[0], pid, timeout_s > 0 ? t0 + timeout_s : 0,
                            r, &r->wstatus, &reaped);
     close(out[0]);
-    kill(-pid, SIGKILL);        /* the step's leftovers, or all of it */
+    if (!reaped)
+        kill(pid, SIGKILL);
+    if (kill_group)
+        exec_kill_group(getpgrp(), getpid());
     if (!reaped)
         while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)
             ;

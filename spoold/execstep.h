@@ -2,10 +2,11 @@
  * execstep.h — the exec step of a pipeline: runs a site's program on a
  * pack without a shell, in a clean environment, with no descriptors but
  * stdin (/dev/null) and stdout/stderr (captured, the tail kept for the
- * report), in its own process group, under the worker's resource limits
- * (inherited) and a wall-clock timeout.
+ * report), under the worker's resource limits (inherited) and a
+ * wall-clock timeout.
  *
- * The environment holds only PATH (the daemon's, or the standard one),
+ * The program runs in the worker's process group (the daemon kills that
+ * group on pack_timeout and shutdown).  The environment holds only PATH (the daemon's, or the standard one),
  * HOME and LANG (when the daemon has them), and SPOOLD_PACK, SPOOLD_NODE,
  * SPOOLD_ATTEMPT describing the pack.
  */
@@ -14,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "errbuf.h"
 
@@ -48,12 +50,20 @@ struct exec_result {
 };
 
 /* Runs argv[0] (searched in PATH) with envp; waits at most timeout_s
- * (0 = no limit), then kills its process group.  Returns 0 when the
- * program was run to its end or killed (see r), -1 when it could not be
- * started at all (fork/pipe failure; a missing program is r->started =
- * false with the reason in r->tail). */
+ * (0 = no limit), then kills it.  The program stays in the caller's
+ * process group.  With kill_group (only for a caller that leads a process
+ * group of its own, the worker), every other member of that group is
+ * killed when the step ends, so that nothing the program started outlives
+ * its step (a program that makes its own session escapes this).  Returns
+ * 0 when the program was run to its end or killed (see r), -1 when it
+ * could not be started at all (fork/pipe failure; a missing program is
+ * r->started = false with the reason in r->tail). */
 int exec_run(char *const *argv, char *const *envp, double timeout_s,
-             struct exec_result *r, errbuf *e);
+             bool kill_group, struct exec_result *r, errbuf *e);
+
+/* Sends SIGKILL to every process of group pgrp except self, until none is
+ * left (a few rounds, for processes forked meanwhile); returns how many. */
+int exec_kill_group(pid_t pgrp, pid_t self);
 
 /* 0 if r is a success (exit status 0); else -1 and a one-line reason in
  * buf: "PROG exited with status 3: ...tail", "PROG killed by signal 11

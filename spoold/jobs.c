@@ -233,6 +233,7 @@ static void job_ended(struct daemon *d, struct job *j, int wstatus)
         .memory_limit = d->conf.memory_limit, .cpu_limit = d->conf.cpu_limit,
     };
     worker_judge(&x, &j->res);
+    d->once_idle = false;   /* a retry may be waiting now: look again */
     if (j->res.status == WORKER_OK)
         j->state = JOB_PUBLISH;
     else if (j->killed)

@@ -255,6 +255,14 @@ static enum worker_status fail(struct run *run, enum worker_status st,
     return st;
 }
 
+/* True if an error message is about memory (memory_limit, or the machine):
+ * not the input's fault, another attempt may succeed. */
+static bool about_memory(const char *msg)
+{
+    return strstr(msg, "out of memory") != NULL ||
+           strstr(msg, strerror(ENOMEM)) != NULL;
+}
+
 static enum worker_status filter_step(struct run *run, int i, const char *out)
 {
     const struct pipeline_step *st = &run->job->conf->steps[i];
@@ -283,10 +291,13 @@ static enum worker_status filter_step(struct run *run, int i, const char *out)
         return WORKER_OK;
     if (run->at_pack) {
         errbuf de;
-        if (decode_check(in, &st->chain.read, &de) < 0 &&
-            strstr(de.msg, "out of memory") == NULL)
+        if (decode_check(in, &st->chain.read, &de) < 0 && !about_memory(de.msg))
             return fail(run, WORKER_BAD_INPUT, "bad input: %s", de.msg);
     }
+    char lim[16];
+    if (about_memory(e.msg) && run->job->conf->memory_limit > 0)
+        return fail(run, WORKER_FAILED, "filters: %s (memory_limit %s)", e.msg,
+                    conf_format_size(run->job->conf->memory_limit, lim, sizeof lim));
     return fail(run, WORKER_FAILED, "filters: %s", e.msg);
 }
 
@@ -326,7 +337,7 @@ static enum worker_status exec_step(struct run *run, int i, const char *out)
         return fail(run, WORKER_FAILED, "out of memory");
     }
     struct exec_result xr;
-    int rc = exec_run(argv, env, budget, &xr, &e);
+    int rc = exec_run(argv, env, budget, true, &xr, &e);
     if (rc == 0)
         report_exec_step(&run->rep, argv, &xr);
     free(argv);

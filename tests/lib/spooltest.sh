@@ -39,17 +39,17 @@ need() {
 
 # Stops every node we started: SIGTERM, then SIGKILL after 20 s.
 t_stop_all() {
-    for pid in $(cat "$T_PIDS" 2>/dev/null); do
-        kill -TERM "$pid" 2>/dev/null
+    for _st_pid in $(cat "$T_PIDS" 2>/dev/null); do
+        kill -TERM "$_st_pid" 2>/dev/null
     done
-    for pid in $(cat "$T_PIDS" 2>/dev/null); do
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+    for _st_pid in $(cat "$T_PIDS" 2>/dev/null); do
+        _st_i=0
+        while kill -0 "$_st_pid" 2>/dev/null && [ $_st_i -lt 100 ]; do
             sleep 0.2
-            i=$((i + 1))
+            _st_i=$((_st_i + 1))
         done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        kill -KILL "$_st_pid" 2>/dev/null
+        wait "$_st_pid" 2>/dev/null
     done
     : >"$T_PIDS"
 }
@@ -65,11 +65,10 @@ trap 'exit 130' INT TERM
 
 # wait_until SECONDS CMD...: polls CMD every 0.2 s; false after SECONDS.
 wait_until() {
-    limit=$1
+    _wu_end=$(( $(date +%s) + $1 ))
     shift
-    end=$(( $(date +%s) + limit ))
     while ! "$@"; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
+        [ "$(date +%s)" -ge "$_wu_end" ] && return 1
         sleep 0.2
     done
     return 0
@@ -86,14 +85,14 @@ t_page() {
         {
             printf 'P4\n64 48\n'
             # a frame and some "text": 8 bytes per row
-            i=0
-            while [ $i -lt 48 ]; do
-                case $i in
+            _pg_i=0
+            while [ $_pg_i -lt 48 ]; do
+                case $_pg_i in
                     0|47) printf '\377\377\377\377\377\377\377\377' ;;
                     10|12|20|22|30|32) printf '\200\356\273\356\273\356\273\001' ;;
                     *) printf '\200\000\000\000\000\000\000\001' ;;
                 esac
-                i=$((i + 1))
+                _pg_i=$((_pg_i + 1))
             done
         } >"$SCRATCH/page.pbm"
         ppm2tiff -c g4 -R 300 "$SCRATCH/page.pbm" "$SCRATCH/page.tif" \
@@ -104,53 +103,53 @@ t_page() {
 
 # mkpack FILE N: a multi-page G4 TIFF of N pages.
 mkpack() {
-    p=$(t_page)
-    set -- "$1" "$2"
-    args=""
-    i=0
-    while [ $i -lt "$2" ]; do
-        args="$args $p"
-        i=$((i + 1))
+    _mk_p=$(t_page)
+    _mk_args=""
+    _mk_i=0
+    while [ $_mk_i -lt "$2" ]; do
+        _mk_args="$_mk_args $_mk_p"
+        _mk_i=$((_mk_i + 1))
     done
     # shellcheck disable=SC2086
-    tiffcp $args "$1" || fail "tiffcp $1"
+    tiffcp $_mk_args "$1" || fail "tiffcp $1"
 }
 
 # drop SPOOL FILE [NAME]: puts FILE into incoming/ the way a careful
 # scanner does (hidden name, then rename).
 drop() {
-    name=${3:-$(basename "$2")}
-    cp "$2" "$1/incoming/.$name.part" && mv "$1/incoming/.$name.part" "$1/incoming/$name" \
-        || fail "drop $name"
+    _dr_name=${3:-$(basename "$2")}
+    cp -r "$2" "$1/incoming/.$_dr_name.part" &&
+        mv "$1/incoming/.$_dr_name.part" "$1/incoming/$_dr_name" || fail "drop $_dr_name"
 }
 
-# conf FILE SPOOL [EXTRA LINES...]: a fast test configuration.
+# conf FILE SPOOL [EXTRA LINES...]: a fast test configuration; an extra
+# line "KEY = ..." replaces the default of KEY.
 conf() {
-    f=$1 sp=$2
+    _cf_f=$1 _cf_sp=$2
     shift 2
     {
-        echo "spool = \"$sp\";"
-        echo "poll_interval = \"300ms\";"
-        echo "settle = 1;"
-        echo "heartbeat = 1;"
-        echo "lease = 5;"
-        echo "grace = 20;"
-        echo "workers = 2;"
-        echo "max_attempts = 3;"
-        echo "min_free_memory = 0;"
-        echo "min_free_disk = 0;"
-        echo "pack_timeout = 120;"
-        for l in "$@"; do echo "$l"; done
-    } >"$f"
+        echo "spool = \"$_cf_sp\";"
+        for _cf_d in 'poll_interval = "300ms";' 'settle = 1;' 'heartbeat = 1;' \
+                     'lease = 5;' 'grace = 20;' 'workers = 2;' 'max_attempts = 3;' \
+                     'min_free_memory = 0;' 'min_free_disk = 0;' 'pack_timeout = 120;'; do
+            _cf_k=${_cf_d%% *}
+            _cf_over=no
+            for _cf_l in "$@"; do
+                case $_cf_l in "$_cf_k "*|"$_cf_k="*) _cf_over=yes ;; esac
+            done
+            [ $_cf_over = no ] && echo "$_cf_d"
+        done
+        for _cf_l in "$@"; do echo "$_cf_l"; done
+    } >"$_cf_f"
 }
 
 # start_node NAME CONF [ARGS...]: spoold in the background, log NAME.log.
 start_node() {
-    name=$1 cf=$2
+    _sn_name=$1 _sn_cf=$2
     shift 2
-    spoold -c "$cf" --node "$name" "$@" >>"$SCRATCH/$name.log" 2>&1 &
+    spoold -c "$_sn_cf" --node "$_sn_name" "$@" >>"$SCRATCH/$_sn_name.log" 2>&1 &
     echo $! >>"$T_PIDS"
-    eval "PID_$(echo "$name" | tr -c 'A-Za-z0-9_\n' _)=$!"
+    eval "PID_$(echo "$_sn_name" | tr -c 'A-Za-z0-9_\n' _)=$!"
 }
 
 # node_pid NAME: pid of a node started by start_node.
@@ -165,11 +164,11 @@ count() {
 
 # pages FILE: pages of a G4 TIFF; fails unless every page is CCITT G4.
 pages() {
-    info=$(tiffinfo "$1" 2>&1) || { echo "tiffinfo $1: $info" >&2; echo -1; return 1; }
-    dirs=$(echo "$info" | grep -c '^TIFF Directory')
-    g4=$(echo "$info" | grep -c 'Compression Scheme: CCITT Group 4')
-    [ "$dirs" -eq "$g4" ] || { echo "$1: $dirs pages, $g4 in G4" >&2; echo -1; return 1; }
-    echo "$dirs"
+    _pg_info=$(tiffinfo "$1" 2>&1) || { echo "tiffinfo $1: $_pg_info" >&2; echo -1; return 1; }
+    _pg_dirs=$(echo "$_pg_info" | grep -c '^TIFF Directory')
+    _pg_g4=$(echo "$_pg_info" | grep -c 'Compression Scheme: CCITT Group 4')
+    [ "$_pg_dirs" -eq "$_pg_g4" ] || { echo "$1: $_pg_dirs pages, $_pg_g4 in G4" >&2; echo -1; return 1; }
+    echo "$_pg_dirs"
 }
 
 # expect_output OUT BASE N: OUT/BASE.tif is a G4 TIFF of N pages, with its
@@ -177,11 +176,67 @@ pages() {
 expect_output() {
     [ -f "$1/$2.tif" ] || fail "no output $2.tif"
     [ -f "$1/$2.json" ] || fail "no report $2.json"
-    n=$(pages "$1/$2.tif") || fail "$2.tif is not a valid G4 TIFF"
-    [ "$n" -eq "$3" ] || fail "$2.tif has $n pages, expected $3"
+    _eo_n=$(pages "$1/$2.tif") || fail "$2.tif is not a valid G4 TIFF"
+    [ "$_eo_n" -eq "$3" ] || fail "$2.tif has $_eo_n pages, expected $3"
 }
 
 # spool_quiet SPOOL: nothing left in incoming/ or claimed/.
 spool_quiet() {
     [ "$(count "$1/incoming")" -eq 0 ] && [ "$(count "$1/claimed")" -eq 0 ]
+}
+
+# make_packs SPOOLDIR N: drops N small packs p001.tif.. with 1-3 pages
+# (pack i has (i % 3) + 1 pages).
+make_packs() {
+    mkpack "$SCRATCH/one.tif" 1
+    mkpack "$SCRATCH/two.tif" 2
+    mkpack "$SCRATCH/three.tif" 3
+    _mp_i=1
+    while [ $_mp_i -le "$2" ]; do
+        case $(( _mp_i % 3 )) in
+            0) _mp_src=one.tif ;;
+            1) _mp_src=two.tif ;;
+            *) _mp_src=three.tif ;;
+        esac
+        drop "$1" "$SCRATCH/$_mp_src" "$(printf 'p%03d.tif' $_mp_i)"
+        _mp_i=$((_mp_i + 1))
+    done
+}
+
+# check_packs SPOOLDIR N LOGS...: every pack of make_packs is in out/
+# exactly once with the right page count, done/ has them all, failed/,
+# incoming/ and claimed/ are empty, and the nodes' logs say "finished"
+# exactly N times in all (no pack published twice).
+check_packs() {
+    _cp_sp=$1 _cp_n=$2
+    shift 2
+    spool_quiet "$_cp_sp" || fail "packs left in incoming/ or claimed/"
+    [ "$(count "$_cp_sp/failed")" -eq 0 ] || fail "failed/: $(ls "$_cp_sp/failed")"
+    [ "$(count "$_cp_sp/done")" -eq "$_cp_n" ] || fail "done/ has $(count "$_cp_sp/done")"
+    [ "$(count "$_cp_sp/out")" -eq $(( 2 * _cp_n )) ] ||
+        fail "out/ has $(count "$_cp_sp/out") files, expected $(( 2 * _cp_n ))"
+    _cp_i=1
+    while [ $_cp_i -le "$_cp_n" ]; do
+        expect_output "$_cp_sp/out" "$(printf 'p%03d' $_cp_i)" $(( _cp_i % 3 + 1 ))
+        _cp_i=$((_cp_i + 1))
+    done
+    _cp_fin=$(cat "$@" | grep -c '^<6>.*finished p[0-9]*\.tif: ')
+    [ "$_cp_fin" -eq "$_cp_n" ] || fail "$_cp_fin 'finished' lines for $_cp_n packs"
+}
+
+# mkcorrupt FILE: a one-page G4 TIFF whose structure is sound (every IFD
+# and strip inside the file) but whose coded data is zeros, so that
+# decoding fails: a bad input, the same on every node.
+mkcorrupt() {
+    cp "$(t_page)" "$1"
+    _mc_off=$(tiffdump "$1" | sed -n 's/^StripOffsets .*<\([0-9]*\)>.*/\1/p')
+    _mc_len=$(tiffdump "$1" | sed -n 's/^StripByteCounts .*<\([0-9]*\)>.*/\1/p')
+    [ -n "$_mc_off" ] && [ -n "$_mc_len" ] || fail "tiffdump $1"
+    dd if=/dev/zero of="$1" bs=1 seek="$_mc_off" count="$_mc_len" conv=notrunc 2>/dev/null ||
+        fail "dd $1"
+}
+
+# asan: true if spoold was built with AddressSanitizer (no memory_limit).
+asan() {
+    spoold --version | grep -q AddressSanitizer
 }

@@ -80,6 +80,7 @@ static void every_top_level_key(void **state)
         "heartbeat = 1;\n"
         "lease = \"1m\";\n"
         "grace = \"2m\";\n"
+        "broken_after = \"10m\";\n"
         "max_attempts = 5;\n"
         "keep_done = false;\n"
         "memory_limit = \"512M\";\n"
@@ -100,6 +101,7 @@ static void every_top_level_key(void **state)
     assert_int_equal(c.workers, 3);
     assert_true(c.poll_interval == 0.5 && c.settle == 2.5);
     assert_true(c.heartbeat == 1 && c.lease == 60 && c.grace == 120);
+    assert_true(c.broken_after == 600);
     assert_int_equal(c.max_attempts, 5);
     assert_false(c.keep_done);
     assert_true(c.memory_limit == 512ull << 20);
@@ -341,6 +343,25 @@ static void pipeline_exec_steps_split_filter_runs(void **state)
     conf_free(&c);
 }
 
+static void filter_none_is_a_plain_pass(void **state)
+{
+    struct spoold_conf c;
+    errbuf e;
+    assert_int_equal(parse(&c, "pipeline = ( { exec = [\"a\", \"{in}\", \"{out}\"]; },\n"
+                           "{ filter = \"none\"; } );\n", &e), 0);
+    assert_int_equal(c.nsteps, 2);
+    assert_int_equal(c.steps[1].kind, STEP_FILTERS);
+    assert_int_equal(c.steps[1].chain.nstages, 0);
+    conf_free(&c);
+    assert_int_equal(parse(&c, "pipeline = ( { filter = \"none\"; },\n"
+                           "{ filter = \"crop\"; } );\n", &e), 0);
+    assert_int_equal(c.nsteps, 1);
+    assert_int_equal(c.steps[0].chain.nstages, 1);
+    conf_free(&c);
+    expect_error("pipeline = ( { filter = \"none\";\n max_skew = 1.0; } );\n",
+                 "t.conf:2: ", "no parameters");
+}
+
 static void empty_pipeline_is_plain_g4(void **state)
 {
     struct spoold_conf c;
@@ -466,6 +487,7 @@ int main(void)
         cmocka_unit_test(pipeline_filters_and_parameters),
         cmocka_unit_test(pipeline_exec_steps_split_filter_runs),
         cmocka_unit_test(empty_pipeline_is_plain_g4),
+        cmocka_unit_test(filter_none_is_a_plain_pass),
         cmocka_unit_test(pipeline_errors),
         cmocka_unit_test(failed_pipeline_keeps_the_old_one),
         cmocka_unit_test(node_names),
