@@ -15,7 +15,7 @@ need tiffcp tiffinfo tiffdump ppm2tiff tiffblank
 SP="$SCRATCH/spool"
 mkspool "$SP"
 # (paths in $SCRATCH have no spaces; libconfig strings take no single quotes)
-STEP='case $SPOOLD_PACK in crash*) kill -SEGV $$;; hang*) sleep 60;; esac; cp $0 $1'
+STEP="case \$SPOOLD_PACK in crash*) kill -SEGV \$\$;; hang*) sleep 60 & echo \$! >>$SCRATCH/hang.pids; wait;; esac; cp \$0 \$1"
 conf "$SCRATCH/e.conf" "$SP" 'max_attempts = 2;' 'pack_timeout = 3;' \
     'memory_limit = "100M";' 'max_pixels = 2000000000L;' 'broken_after = 3;' \
     "pipeline = ( { filter = \"none\"; }, { exec = [\"sh\", \"-c\", \"$STEP\", \"{in}\", \"{out}\"]; } );"
@@ -34,7 +34,8 @@ make_packs "$SP" 12
 
 settled() {
     kill -0 "$(node_pid n1)" 2>/dev/null || fail "the daemon died"
-    spool_quiet "$SP" && [ "$(count "$SP/out")" -ge 24 ]
+    spool_quiet "$SP" && [ "$(count "$SP/out")" -ge 24 ] &&
+        [ "$(count "$SP/failed")" -ge 8 ]
 }
 wait_until 180 settled || fail "not settled: $(ls "$SP/incoming" "$SP/claimed")"
 kill -0 "$(node_pid n1)" || fail "the daemon died"
@@ -68,8 +69,8 @@ attempts junk.tif 1
 grep -q '^<4>.*failed crash.tif (attempt 2 of 2): .*killed by signal 11.* -> failed/' \
     "$SCRATCH/n1.log" || fail "no log line for crash.tif going to failed/"
 # no sleeping step survived its worker
-sleep 0.5
-pgrep -f 'sleep 60' >/dev/null && fail "a step's process outlived its worker"
+[ -s "$SCRATCH/hang.pids" ] || fail "the hanging step never ran"
+wait_until 10 none_alive "$SCRATCH/hang.pids" || fail "a step's process outlived its worker"
 kill -TERM "$(node_pid n1)"
 wait "$(node_pid n1)" || fail "spoold exited $? after SIGTERM"
 exit 0

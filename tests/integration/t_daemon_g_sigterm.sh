@@ -11,9 +11,9 @@ need tiffcp tiffinfo ppm2tiff
 
 SP="$SCRATCH/spool"
 mkspool "$SP"
-slow() {   # conf FILE with an exec step that sleeps $2 s
+slow() {   # conf FILE with an exec step that sleeps $2 s (pids in steps.pids)
     conf "$1" "$SP" "grace = $3;" \
-        "pipeline = ( { exec = [\"sh\", \"-c\", \"sleep $2; cp \$0 \$1\", \"{in}\", \"{out}\"]; } );"
+        "pipeline = ( { exec = [\"sh\", \"-c\", \"sleep $2 & echo \$! >>$SCRATCH/steps.pids; wait; cp \$0 \$1\", \"{in}\", \"{out}\"]; } );"
 }
 make_packs "$SP" 4
 mine() { [ "$(ls "$SP/claimed" | grep -c "@$1\$")" -eq "$2" ]; }
@@ -44,7 +44,7 @@ rc=$?
 [ ! -e "$SP/nodes/g2" ] || fail "g2 left its heartbeat"
 [ "$(grep -c 'released p[0-9]*.tif (attempt 1 not counted)' "$SCRATCH/g2.log")" -eq 2 ] ||
     fail "expected two 'released' lines"
-pgrep -f 'sleep 60' >/dev/null && fail "a killed pack's step is still running"
+wait_until 10 none_alive "$SCRATCH/steps.pids" || fail "a killed pack's step is still running"
 
 # 3. another node cleans them as attempt 1
 conf "$SCRATCH/g3.conf" "$SP" "pipeline = ();"

@@ -240,3 +240,19 @@ mkcorrupt() {
 asan() {
     spoold --version | grep -q AddressSanitizer
 }
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    _al_st=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$_al_st" ] && [ "$_al_st" != Z ]
+}
+
+# none_alive FILE: no pid listed in FILE (one per line) is alive.
+none_alive() {
+    [ -f "$1" ] || return 0
+    for _na_p in $(cat "$1"); do
+        alive "$_na_p" && return 1
+    done
+    return 0
+}
