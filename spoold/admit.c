@@ -86,7 +86,7 @@ uint64_t admit_estimate(uint64_t max_page_pixels, int threads,
         max_page_pixels = ADMIT_DEFAULT_PX;
     if (threads < 1)
         threads = 1;
-    uint64_t page_bytes = (max_page_pixels + 7) / 8;
+    uint64_t page_bytes = max_page_pixels / 8 + (max_page_pixels % 8 != 0);
     uint64_t need = ADMIT_BASE_BYTES;
     uint64_t per = page_bytes * ADMIT_PAGE_COPIES;
     if (per / ADMIT_PAGE_COPIES != page_bytes ||

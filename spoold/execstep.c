@@ -204,8 +204,10 @@ static bool collect(int fd, pid_t pid, double deadline, struct exec_result *r,
         if (*reaped && !open_pipe)
             break;
         double left = deadline > 0 ? deadline - mono_now() : 1.0;
-        if (left <= 0)
-            return r->tail[len] = '\0', true;
+        if (left <= 0) {
+            r->tail[len] = '\0';
+            return true;
+        }
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
         int pr = open_pipe ? poll(&p, 1, ms) : (usleep(20000), 0);
@@ -311,8 +313,14 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     int err = exec_errno(errp[0]);
     close(errp[0]);
     r->started = err == 0;
-    if (!r->started)
+    if (!r->started) {
+        close(out[0]);
+        while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)
+            ;
         snprintf(r->tail, sizeof r->tail, "%s", strerror(err));
+        r->ms = (mono_now() - t0) * 1000;
+        return 0;
+    }
     bool reaped = false;
     r->timed_out = collect(out[0], pid, timeout_s > 0 ? t0 + timeout_s : 0,
                            r, &r->wstatus, &reaped);
@@ -325,8 +333,6 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
         while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)
             ;
     r->ms = (mono_now() - t0) * 1000;
-    if (!r->started)
-        r->timed_out = false;
     return 0;
 }
 
