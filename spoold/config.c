@@ -70,6 +70,7 @@ static const struct key_def keys[] = {
     KEY("min_free_memory", K_SIZE,     min_free_memory, 0, 0),
     KEY("min_free_disk",   K_SIZE,     min_free_disk,   0, 0),
     KEY("umask",           K_UMASK,    umask,           0, 0),
+    KEY("metrics_file",    K_PATH,     metrics_file,    0, 0),
     KEY("default_dpi",     K_FLOAT,    read.default_dpi, 1, 100000),
     KEY("max_pixels",      K_COUNT,    read.max_pixels, 1, 1e12),
     KEY("binarize",        K_BINARIZE, read.binarize,   0, 0),
@@ -657,6 +658,9 @@ static int parse_filter_step(const config_setting_t *g, const config_setting_t *
     int line = (int)config_setting_source_line(g);
     if (*n == 0 || steps[*n - 1].kind != STEP_FILTERS)
         add_step(steps, n, STEP_FILTERS, line);
+    if (!none && !stage_available((enum stage_id)st))
+        return err_at(e, fs, src, "filter '%s' is not available in this "
+                      "build", name);
     if (none) {
         if (config_setting_length(g) > 1)
             return err_at(e, config_setting_get_elem(g, 1), src,
@@ -1013,6 +1017,7 @@ void conf_free(struct spoold_conf *c)
     free(c->spool);
     free(c->output);
     free(c->node);
+    free(c->metrics_file);
     free_steps(c->steps, c->nsteps);
     memset(c, 0, sizeof *c);
 }

@@ -75,6 +75,7 @@ struct spoold_conf {
     uint64_t min_free_memory;   /* bytes of MemAvailable kept free */
     uint64_t min_free_disk;     /* bytes kept free on the output filesystem */
     unsigned umask;             /* applied to every file the daemon creates */
+    char *metrics_file;         /* Prometheus textfile, NULL = none */
     struct read_opts read;      /* default_dpi, max_pixels, binarize */
     int filter_threads;         /* pages of one pack in parallel per worker */
     int nsteps;

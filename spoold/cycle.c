@@ -165,6 +165,7 @@ static int reap_one(struct daemon *d, const struct spool_claim *c,
     errbuf e;
     enum spool_outcome o = spool_reap(d->sp, c, age, d->now, &e);
     if (o == SPOOL_WON) {
+        d->m.reclaims++;
         if (age >= 0)
             log_msg(&d->log, LOG_WARNING, "reclaimed %s from %s (heartbeat "
                     "age %lld s, attempt %d)", c->pack, c->node,
@@ -231,9 +232,12 @@ static int claim_released(struct daemon *d, const struct spool_claims *cl)
                                     d->conf.max_attempts, d->now, &won, &e);
         if (o == SPOOL_WON)
             job_start(d, &won, c->is_dir, c->bytes, need);
-        else if (o == SPOOL_GAVE_UP)
+        else if (o == SPOOL_GAVE_UP) {
+            d->m.packs_failed++;
             log_msg(&d->log, LOG_WARNING, "gave up on %s after %d attempts "
                     "-> failed/", c->pack, c->attempt);
+        } else if (o == SPOOL_LOST)
+            d->m.claims_lost++;
         else if (o == SPOOL_ERROR) {
             log_msg(&d->log, LOG_WARNING, "cannot claim %s: %s", c->pack, e.msg);
             waiting++;
@@ -255,8 +259,10 @@ static bool claim_pack(struct daemon *d, const struct spool_pack *p)
         log_msg(&d->log, LOG_WARNING, "cannot claim %s: %s", p->name, e.msg);
         return false;
     }
-    if (o != SPOOL_WON)
+    if (o != SPOOL_WON) {
+        d->m.claims_lost++;
         return true;                /* another node has it */
+    }
     if (p->state == SPOOL_BROKEN) {
         log_msg(&d->log, LOG_INFO, "claimed %s (attempt %d) to fail it: %s",
                 p->name, c.attempt, p->why);
@@ -278,6 +284,36 @@ static void reject_pack(struct daemon *d, const struct spool_pack *p)
         log_msg(&d->log, LOG_WARNING, "cannot reject %s: %s", p->name, e.msg);
 }
 
+/* The metrics' view of incoming/ after a scan: how many packs, and the
+ * age of the oldest (server time; 0 when empty). */
+static void queue_incoming(struct daemon *d)
+{
+    size_t n = spool_scan_count(d->scan);
+    spool_ns oldest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct spool_pack *p = spool_scan_get(d->scan, i);
+        if (i == 0 || p->newest_mtime < oldest)
+            oldest = p->newest_mtime;
+    }
+    d->m.queue[METRICS_Q_INCOMING] = (int64_t)n;
+    d->m.oldest_incoming_age = n == 0 || d->now < oldest ? 0
+                               : (double)(d->now - oldest) / SPOOL_NS_PER_S;
+}
+
+/* The metrics' view of claimed/: held by a node, or waiting for a retry. */
+static void queue_claims(struct daemon *d, const struct spool_claims *cl)
+{
+    int64_t held = 0, released = 0;
+    for (size_t i = 0; i < cl->n; i++) {
+        if (cl->v[i].node[0] != '\0')
+            held++;
+        else
+            released++;
+    }
+    d->m.queue[METRICS_Q_CLAIMED] = held;
+    d->m.queue[METRICS_Q_RETRY] = released;
+}
+
 /* Scans incoming/ and claims what is ready.  Returns how many packs are
  * still waiting there (changing, settling, incomplete, or ready but not
  * claimed), or -1 if the scan failed. */
@@ -292,6 +328,7 @@ static int claim_incoming(struct daemon *d)
     }
     int waiting = 0;
     size_t n = spool_scan_count(d->scan);
+    queue_incoming(d);
     for (size_t i = 0; i < n; i++) {
         const struct spool_pack *p = spool_scan_get(d->scan, i);
         switch (p->state) {
@@ -333,6 +370,7 @@ void daemon_cycle(struct daemon *d)
         return;
     }
     admission_refresh(d);
+    queue_claims(d, &cl);
     int waiting = reap_claims(d, &cl);
     waiting += claim_released(d, &cl);
     spool_claims_free(&cl);

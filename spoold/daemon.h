@@ -20,6 +20,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "spool.h"
 #include "worker.h"
 
@@ -91,6 +92,14 @@ struct daemon {
     /* per cycle, for admission */
     uint64_t mem_available, disk_free;
     bool mem_ok, disk_ok;
+    /* metrics file and service manager (metrics.h, sdnotify.h) */
+    metrics m;
+    double last_heartbeat;      /* monotonic s of the last one written */
+    double next_count;          /* next count of done/ and failed/ */
+    bool ready_sent;
+    bool metrics_failing, notify_failing;   /* logged once per change */
+    double wd_interval;         /* s between WATCHDOG=1, 0 = none */
+    double next_watchdog;
 };
 
 /* spoold.c -> loop.c: runs the daemon; returns the exit status. */
@@ -100,6 +109,12 @@ int daemon_main(const struct daemon_opts *opts);
 int daemon_load_conf(const struct daemon_opts *o, struct spoold_conf *c,
                      errbuf *e);
 void daemon_heartbeat(struct daemon *d);
+
+/* report.c: the metrics file and the service manager */
+void report_init(struct daemon *d);
+void report_heartbeat(struct daemon *d);    /* STATUS, READY, metrics */
+void report_watchdog(struct daemon *d, double now);
+void report_stopping(struct daemon *d);
 
 void daemon_watch_incoming(struct daemon *d);
 

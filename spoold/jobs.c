@@ -118,6 +118,10 @@ static bool job_publish(struct daemon *d, struct job *j)
     if (o == SPOOL_WON) {
         d->packs_done++;
         d->pages_done += (uint64_t)j->res.pages;
+        d->m.packs_done++;
+        d->m.pages_done += (uint64_t)j->res.pages;
+        for (int s = 0; s < WORKER_NSTAGES; s++)
+            d->m.stage_seconds[s] += j->res.stage_ms[s] / 1000;
         d->bytes_done += j->bytes;
         spool_rate_add(&d->rate, mono_now(), d->pages_done);
         log_msg(&d->log, LOG_INFO, "finished %s: %d pages in %.0f ms "
@@ -146,8 +150,10 @@ static bool job_fail(struct daemon *d, struct job *j)
                                       permanent, d->conf.max_attempts, d->now,
                                       &to_failed, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
-        if (j->retries == 0 || o == SPOOL_WON)
-            d->packs_failed++;
+        d->packs_failed++;
+        d->m.attempts_failed++;
+        if (o == SPOOL_WON && to_failed)
+            d->m.packs_failed++;
         log_msg(&d->log, LOG_WARNING, "failed %s (attempt %d of %d): %s%s",
                 j->claim.pack, j->claim.attempt, d->conf.max_attempts,
                 j->res.reason, o == SPOOL_LOST ? " (claim already gone)" :

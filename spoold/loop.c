@@ -117,6 +117,7 @@ void daemon_heartbeat(struct daemon *d)
     }
     d->now = now;
     d->have_now = true;
+    d->last_heartbeat = mono_now();
 }
 
 /* ------------------------------------------------------ events */
@@ -148,6 +149,7 @@ static void start_drain(struct daemon *d, int sig)
     d->drain_deadline = mono_now() + d->conf.grace;
     log_msg(&d->log, LOG_INFO, "%s: no more claims; %d running packs get "
             "%g s to finish", strsignal(sig), d->running, d->conf.grace);
+    report_stopping(d);
     d->next_heartbeat = mono_now();     /* say "draining" */
 }
 
@@ -257,6 +259,8 @@ static int next_timeout(const struct daemon *d, double now)
         t = dl;
     if (d->draining && d->drain_deadline < t)
         t = d->drain_deadline;
+    if (d->wd_interval > 0 && d->next_watchdog < t)
+        t = d->next_watchdog;
     double ms = (t - now) * 1000;
     return ms <= 0 ? 0 : ms > 60000 ? 60000 : (int)ms + 1;
 }
@@ -283,8 +287,10 @@ static void turn(struct daemon *d, double *last_cycle, bool *killed_all)
         jobs_kill_all(d);
         *killed_all = true;
     }
+    report_watchdog(d, now);
     if (now >= d->next_heartbeat) {
         daemon_heartbeat(d);
+        report_heartbeat(d);
         d->next_heartbeat = now + d->conf.heartbeat;
     }
     if (now >= d->next_poll) {
@@ -347,6 +353,7 @@ int daemon_main(const struct daemon_opts *opts)
     d.t_start = mono_now();
     log_init(&d.log, opts->verbose);
     rng_seed(&d.rng);
+    report_init(&d);
     errbuf e;
     if (daemon_load_conf(opts, &d.conf, &e) < 0) {
         log_msg(&d.log, LOG_ERR, "%s", e.msg);
@@ -369,6 +376,8 @@ int daemon_main(const struct daemon_opts *opts)
     } else {
         run_loop(&d);
         shutdown_spool(&d);
+        d.next_count = 0;       /* final figures: count done/ and failed/ */
+        report_heartbeat(&d);
         log_msg(&d.log, LOG_INFO, "stopped: %llu packs, %llu pages done, "
                 "%llu failed attempts", (unsigned long long)d.packs_done,
                 (unsigned long long)d.pages_done,

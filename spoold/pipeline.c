@@ -35,10 +35,14 @@
 #include "backoff.h"
 #include "chain.h"
 #include "execstep.h"
+#include "metrics.h"
 #include "pageio.h"
 #include "spool.h"
 
 #define MAX_MEMBERS 100000
+
+_Static_assert(WORKER_NSTAGES == METRICS_NSTAGES,
+               "worker results carry one time per metrics stage");
 
 /* The pack's input files. */
 struct inputs {
@@ -284,8 +288,10 @@ static enum worker_status filter_step(struct run *run, int i, const char *out)
                                &st->chain, pfp, &e);
     double ms = (mono_now() - t0) * 1000;
     fclose(pfp);
-    if (rc == 0)
+    if (rc == 0) {
         report_filter_step(&run->rep, &st->chain, ms, pages, plen);
+        metrics_add_report_ms(run->r->stage_ms, pages, plen);
+    }
     free(pages);
     if (rc == 0)
         return WORKER_OK;
@@ -338,8 +344,10 @@ static enum worker_status exec_step(struct run *run, int i, const char *out)
     }
     struct exec_result xr;
     int rc = exec_run(argv, env, budget, true, &xr, &e);
-    if (rc == 0)
+    if (rc == 0) {
         report_exec_step(&run->rep, argv, &xr);
+        run->r->stage_ms[METRICS_STAGE_EXEC] += xr.ms;
+    }
     free(argv);
     free(env);
     if (rc < 0)

@@ -39,9 +39,13 @@ int worker_result_format(const struct worker_result *r, char *buf, size_t len)
     char reason[WORKER_REASON_MAX];
     one_line(reason, sizeof reason, r->reason);
     int n;
-    if (r->status == WORKER_OK)
-        n = snprintf(buf, len, "ok %d %.3f %.3f\n", r->pages, r->ms, r->cpu_ms);
-    else
+    if (r->status == WORKER_OK) {
+        n = snprintf(buf, len, "ok %d %.3f %.3f", r->pages, r->ms, r->cpu_ms);
+        for (int i = 0; i < WORKER_NSTAGES && n > 0 && (size_t)n < len; i++)
+            n += snprintf(buf + n, len - (size_t)n, " %.3f", r->stage_ms[i]);
+        if (n > 0 && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, "\n");
+    } else
         n = snprintf(buf, len, "%s %.3f %.3f %s\n",
                      r->status == WORKER_BAD_INPUT ? "bad" : "fail",
                      r->ms, r->cpu_ms, reason[0] ? reason : "unknown error");
@@ -59,8 +63,16 @@ int worker_result_parse(const char *text, size_t len, struct worker_result *r)
     memset(r, 0, sizeof *r);
     int off = 0;
     if (strncmp(line, "ok ", 3) == 0) {
-        if (sscanf(line + 3, "%d %lf %lf%n", &r->pages, &r->ms, &r->cpu_ms,
-                   &off) != 3 || line[3 + off] != '\0' || r->pages < 0)
+        const char *p = line + 3;
+        if (sscanf(p, "%d %lf %lf%n", &r->pages, &r->ms, &r->cpu_ms,
+                   &off) != 3 || r->pages < 0)
+            return -1;
+        for (int i = 0; i < WORKER_NSTAGES; i++) {
+            p += off;
+            if (sscanf(p, " %lf%n", &r->stage_ms[i], &off) != 1)
+                return -1;
+        }
+        if (p[off] != '\0')
             return -1;
         r->status = WORKER_OK;
         return 0;

@@ -23,6 +23,9 @@
 #include "errbuf.h"
 
 #define WORKER_REASON_MAX 400
+#define WORKER_NSTAGES 8   /* stage times, in the order of metrics.h's
+                              enum metrics_stage: border, orient, deskew,
+                              despeckle, crop, read, write, exec */
 
 enum worker_status {
     WORKER_OK = 0,          /* output and report written */
@@ -35,6 +38,7 @@ struct worker_result {
     int pages;              /* pages in the output */
     double ms;              /* wall time in the worker */
     double cpu_ms;          /* CPU time of the worker and its children */
+    double stage_ms[WORKER_NSTAGES];  /* time per stage (OK results) */
     char reason[WORKER_REASON_MAX];   /* why, when not OK */
 };
 
@@ -64,8 +68,8 @@ pid_t worker_spawn(const struct worker_job *job, int *result_fd, errbuf *e);
 enum worker_status pipeline_run(const struct worker_job *job,
                                 struct worker_result *r);
 
-/* The result line: "ok PAGES MS CPU_MS\n", "fail MS CPU_MS REASON\n" or
- * "bad MS CPU_MS REASON\n" (reason on one line). */
+/* The result line: "ok PAGES MS CPU_MS STAGE_MS*8\n", "fail MS CPU_MS
+ * REASON\n" or "bad MS CPU_MS REASON\n" (reason on one line). */
 int worker_result_format(const struct worker_result *r, char *buf,
                          size_t len);
 int worker_result_parse(const char *text, size_t len, struct worker_result *r);

@@ -8,7 +8,7 @@ need tiffcp tiffinfo ppm2tiff
 
 SP="$SCRATCH/spool"
 mkspool "$SP"
-conf "$SCRATCH/b.conf" "$SP" "pipeline = ();"
+conf "$SCRATCH/b.conf" "$SP"
 for k in 1 2 3 4; do
     start_node "n$k" "$SCRATCH/b.conf"
 done

@@ -18,7 +18,7 @@ rc=$?
 [ $rc -eq 0 ] || fail "sshfs lab did not come up"
 for k in 1 2 3 4; do
     [ -f "$T_LAB/node$k/.spool-id" ] || fail "node$k does not see the spool"
-    conf "$SCRATCH/c$k.conf" "$T_LAB/node$k" "pipeline = ();"
+    conf "$SCRATCH/c$k.conf" "$T_LAB/node$k"
     start_node "n$k" "$SCRATCH/c$k.conf"
 done
 make_packs "$SP" 150

@@ -10,7 +10,7 @@ need tiffcp tiffinfo ppm2tiff
 
 SP="$SCRATCH/spool"
 mkspool "$SP"
-conf "$SCRATCH/f.conf" "$SP" "settle = 3;" "pipeline = ();"
+conf "$SCRATCH/f.conf" "$SP" "settle = 3;"
 start_node n1 "$SCRATCH/f.conf"
 i=1
 while [ $i -le 5 ]; do

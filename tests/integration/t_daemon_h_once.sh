@@ -7,7 +7,7 @@ need tiffcp tiffinfo ppm2tiff
 
 SP="$SCRATCH/spool"
 mkspool "$SP"
-conf "$SCRATCH/h.conf" "$SP" "pipeline = ();"
+conf "$SCRATCH/h.conf" "$SP"
 i=1
 while [ $i -le 10 ]; do
     mkpack "$SCRATCH/p$i.tif" $(( i % 3 + 1 ))

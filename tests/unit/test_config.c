@@ -89,6 +89,7 @@ static void every_top_level_key(void **state)
         "min_free_memory = \"1G\";\n"
         "min_free_disk = 1048576;\n"
         "umask = \"027\";\n"
+        "metrics_file = \"/var/lib/m/spoold.prom\";\n"
         "default_dpi = 200.0;\n"
         "max_pixels = 1000000;\n"
         "binarize = \"sauvola\";\n"
@@ -109,6 +110,7 @@ static void every_top_level_key(void **state)
     assert_true(c.min_free_memory == 1ull << 30);
     assert_true(c.min_free_disk == 1048576);
     assert_int_equal(c.umask, 027);
+    assert_string_equal(c.metrics_file, "/var/lib/m/spoold.prom");
     assert_true(c.read.default_dpi == 200.0);
     assert_true(c.read.max_pixels == 1000000);
     assert_int_equal(c.read.binarize, BINARIZE_SAUVOLA);
