@@ -327,7 +327,7 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     close(out[0]);
     if (!reaped)
         kill(pid, SIGKILL);
-    if (kill_group)
+    if (kill_group && getpgrp() == getpid())
         exec_kill_group(getpgrp(), getpid());
     if (!reaped)
         while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)

@@ -343,7 +343,7 @@ static enum worker_status exec_step(struct run *run, int i, const char *out)
         return fail(run, WORKER_FAILED, "out of memory");
     }
     struct exec_result xr;
-    int rc = exec_run(argv, env, budget, true, &xr, &e);
+    int rc = exec_run(argv, env, budget, job->own_group, &xr, &e);
     if (rc == 0) {
         report_exec_step(&run->rep, argv, &xr);
         run->r->stage_ms[METRICS_STAGE_EXEC] += xr.ms;

@@ -184,11 +184,13 @@ static void worker_child(const struct worker_job *job, int wfd, pid_t parent)
     if (close_range(RESULT_FD + 1, ~0U, 0) < 0)
         for (int fd = RESULT_FD + 1; fd < 1024; fd++)
             close(fd);
+    struct worker_job own = *job;
+    own.own_group = getpgrp() == getpid();
     if (set_limits(job->conf, &e) < 0) {
         r.status = WORKER_FAILED;
         snprintf(r.reason, sizeof r.reason, "%s", e.msg);
     } else {
-        pipeline_run(job, &r);
+        pipeline_run(&own, &r);
     }
     char line[WORKER_REASON_MAX + 64];
     int n = worker_result_format(&r, line, sizeof line);

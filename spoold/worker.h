@@ -56,6 +56,9 @@ struct worker_job {
     const char *out_json;   /* where the report goes */
     double timeout_s;       /* what is left of pack_timeout (0 = none):
                                exec steps get at most this */
+    bool own_group;         /* the process leads a group of its own (the
+                               forked worker): exec steps may kill what
+                               they leave behind in it */
 };
 
 /* Forks the worker for job.  Returns its pid (a process group leader) and
