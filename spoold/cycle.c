@@ -121,6 +121,7 @@ static bool admitted(struct daemon *d, uint64_t need, uint64_t bytes)
     char why[256];
     bool ok = admit_ok(&in, why, sizeof why);
     set_paused(d, ok ? "" : why);
+    d->blocked |= !ok;
     if (ok && d->disk_ok)
         d->disk_free -= bytes < d->disk_free ? bytes : d->disk_free;
     return ok;
@@ -370,10 +371,13 @@ void daemon_cycle(struct daemon *d)
         return;
     }
     admission_refresh(d);
+    d->blocked = false;
     queue_claims(d, &cl);
     int waiting = reap_claims(d, &cl);
     waiting += claim_released(d, &cl);
     spool_claims_free(&cl);
     int in = claim_incoming(d);
     d->once_idle = in == 0 && waiting == 0;
+    if (!d->blocked && d->paused_why[0] != '\0')
+        set_paused(d, "");      /* nothing waits for resources any more */
 }

@@ -86,6 +86,7 @@ struct daemon {
     bool done;                  /* leave the loop */
     bool once_idle;             /* --once: last cycle found nothing to do */
     char paused_why[256];       /* backpressure, "" if none */
+    bool blocked;               /* admission said no in this cycle */
     double t_start;
     uint64_t packs_done, packs_failed, pages_done, bytes_done;
     struct spool_rate rate;
