@@ -6,7 +6,7 @@
  *
  * Timers are the epoll timeout: the loop sleeps until the nearest of the
  * next poll (poll_interval +-20% jitter, or an exponential back-off up to
- * 60 s while the spool is unavailable), the next heartbeat, the nearest
+ * 10 poll intervals or 60 s while the spool is unavailable), the next heartbeat, the nearest
  * pack deadline, and the end of the shutdown grace.  Signals and inotify
  * only set flags or move the next poll nearer; all work happens in one
  * place per turn, in a fixed order.
@@ -25,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UNAVAILABLE_MAX_DELAY 60.0      /* s, back-off cap */
+#define UNAVAILABLE_MAX_DELAY 60.0      /* s, back-off cap ... */
+#define UNAVAILABLE_MAX_POLLS 10.0      /* ... or this many poll intervals */
 #define WAKE_MIN_GAP          0.5       /* s between inotify-driven scans */
 
 /* ------------------------------------------------------ configuration */
@@ -269,10 +270,13 @@ static void schedule_poll(struct daemon *d, double now)
 {
     if (d->available)
         d->next_poll = now + jitter(&d->rng, d->conf.poll_interval, 0.2);
-    else
+    else {
+        double cap = UNAVAILABLE_MAX_POLLS * d->conf.poll_interval;
+        if (cap > UNAVAILABLE_MAX_DELAY)
+            cap = UNAVAILABLE_MAX_DELAY;
         d->next_poll = now + backoff_delay(&d->rng, d->conf.poll_interval,
-                                           UNAVAILABLE_MAX_DELAY,
-                                           d->failures - 1);
+                                           cap, d->failures - 1);
+    }
 }
 
 /* The timed work of one turn, in a fixed order. */

@@ -33,7 +33,7 @@ mv "$SP/.spool-id" "$SCRATCH/spool-id.saved"
 twice() { [ "$(grep -c ' unavailable: ' "$LOG")" -eq 2 ]; }
 wait_until 20 twice || fail "no (single) line for the vanished spool"
 drop "$SP" "$SCRATCH/x.tif" second.tif
-sleep 4
+sleep 3
 [ -f "$SP/incoming/second.tif" ] || fail "a pack was claimed while the spool was unavailable"
 mv "$SCRATCH/spool-id.saved" "$SP/.spool-id"
 wait_until 30 grep -q 'available again' "$LOG" || fail "no line for the spool coming back"
