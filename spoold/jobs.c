@@ -271,6 +271,19 @@ void jobs_reap(struct daemon *d)
     }
 }
 
+/* Kills a worker and everything in its process group (the worker leads
+ * it; should it not, at least the worker). */
+static void kill_worker(struct daemon *d, const struct job *j)
+{
+    if (kill(-j->pid, SIGKILL) == 0)
+        return;
+    if (errno == ESRCH && kill(j->pid, SIGKILL) == 0)
+        return;
+    if (errno != ESRCH)
+        log_msg(&d->log, LOG_ERR, "kill worker %ld: %s", (long)j->pid,
+                strerror(errno));
+}
+
 void jobs_check_deadlines(struct daemon *d, double now)
 {
     for (int i = 0; i < d->njobs; i++) {
@@ -278,9 +291,7 @@ void jobs_check_deadlines(struct daemon *d, double now)
         if (j->state == JOB_RUNNING && j->deadline > 0 && now >= j->deadline &&
             !j->timed_out) {
             j->timed_out = true;
-            if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
-                log_msg(&d->log, LOG_ERR, "kill worker %ld: %s",
-                        (long)j->pid, strerror(errno));
+            kill_worker(d, j);
         }
     }
 }
@@ -291,9 +302,7 @@ void jobs_kill_all(struct daemon *d)
         struct job *j = d->jobs[i];
         if (j->state == JOB_RUNNING && !j->killed) {
             j->killed = true;
-            if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
-                log_msg(&d->log, LOG_ERR, "kill worker %ld: %s",
-                        (long)j->pid, strerror(errno));
+            kill_worker(d, j);
         } else if (j->state == JOB_PUBLISH) {
             j->state = JOB_RELEASE;     /* no more time to publish */
         }

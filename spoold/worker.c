@@ -216,11 +216,20 @@ pid_t worker_spawn(const struct worker_job *job, int *result_fd, errbuf *e)
         close(p[0]);
         worker_child(job, p[1], self);
     }
-    setpgid(pid, pid);  /* also here, so that kill(-pid) works at once */
+    /* also here, so that kill(-pid) works at once; a failure means the
+     * child did it first (or died): the daemon's kill falls back to the
+     * worker alone */
+    (void)setpgid(pid, pid);
     close(p[1]);
+    /* the pipe is read once the worker has exited; non-blocking so that a
+     * descendant holding it open can never stall the loop */
     int fl = fcntl(p[0], F_GETFL);
     if (fl < 0 || fcntl(p[0], F_SETFL, fl | O_NONBLOCK) < 0) {
-        /* a blocking result pipe would only slow the loop; go on */
+        int err = errno;
+        close(p[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return err_errno(e, err, "fcntl");
     }
     *result_fd = p[0];
     return pid;
