@@ -128,29 +128,6 @@ static int grow_runs(struct cc_map *m, size_t need, errbuf *e)
     return 0;
 }
 
-/* Joins the runs of two consecutive rows that touch: [x0, x1) and [u0, u1)
- * touch when x0 < u1 + slack and u0 < x1 + slack (slack 1 = 8-connected). */
-static void link_rows(struct cc_run *r, uint32_t ps, uint32_t pe,
-                      uint32_t cs, uint32_t ce, int slack)
-{
-    uint32_t i = ps, j = cs;
-    while (i < pe && j < ce) {
-        if (r[i].x1 + slack <= r[j].x0) {
-            i++;
-            continue;
-        }
-        if (r[j].x1 + slack <= r[i].x0) {
-            j++;
-            continue;
-        }
-        uf_union(r, i, j);
-        if (r[i].x1 < r[j].x1)
-            i++;
-        else
-            j++;
-    }
-}
-
 /* Turns union-find parents into component indices and fills comps, in one
  * pass: a parent always precedes its child, so its index is final by then;
  * a root opens a new component (at most one per run: the array is sized
@@ -188,14 +165,69 @@ static int finish_components(struct cc_map *m, errbuf *e)
     return 0;
 }
 
+/* A run [x0, x1) of row y just found (index k): joins it to the runs of
+ * the previous row [*i, pe) that touch it.  *i only moves forward: the
+ * last run that touched may touch the next run too. */
+static inline void link_run(struct cc_run *r, uint32_t k, uint32_t *i, uint32_t pe,
+                            int slack)
+{
+    int32_t x0 = r[k].x0, x1 = r[k].x1;
+    while (*i < pe && r[*i].x1 + slack <= x0)
+        (*i)++;
+    uint32_t j = *i;
+    if (j < pe && r[j].x0 < x1 + slack) {
+        r[k].label = uf_find(r, j);         /* k is fresh: its root is j's */
+        for (j++; j < pe && r[j].x0 < x1 + slack; j++)
+            uf_union(r, k, j);
+        *i = j - 1;
+    }
+}
+
+/* Cuts row y into runs appended to m->runs (as cc_row_runs does) and links
+ * each to the previous row's runs [ps, pe) as soon as its end is known. */
+static void label_row(struct cc_map *m, const uint8_t *row, int y,
+                      uint32_t ps, uint32_t pe, int slack)
+{
+    struct cc_run *r = m->runs;
+    uint32_t k = (uint32_t)m->nruns, i = ps;
+    int words = (m->width + 63) / 64, open = 0;
+    uint64_t carry = 0;
+    for (int wi = 0; wi < words; wi++) {
+        uint64_t w = page_load64(row + 8 * (size_t)wi);
+        if (w == 0 && carry == 0)
+            continue;
+        uint64_t t = w ^ ((w >> 1) | carry);
+        carry = (w & 1) << 63;
+        while (t) {
+            int b = __builtin_clzll(t);
+            t &= ~(0x8000000000000000ull >> b);
+            if (!open) {
+                r[k] = (struct cc_run){ 64 * wi + b, 0, y, k };
+            } else {
+                r[k].x1 = 64 * wi + b;
+                link_run(r, k, &i, pe, slack);
+                k++;
+            }
+            open ^= 1;
+        }
+    }
+    if (open) {                 /* run reaching the right edge */
+        r[k].x1 = m->width;
+        link_run(r, k, &i, pe, slack);
+        k++;
+    }
+    m->nruns = k;
+}
+
 /*
  * cc_label — connected components of the black pixels of pg.
  *
- * Method: each row is cut into runs (cc_row_runs); every run starts as its
- * own set; runs of consecutive rows that touch are joined (union-find with
- * the smaller index as root and path halving, so a parent always precedes
- * its child and one forward pass resolves every label).  Then one pass over
- * the runs gives bounding boxes and areas.
+ * Method: each row is cut into runs (transitions found with count-leading-
+ * zeros on 64-bit words, as in cc_row_runs); every run starts as its own
+ * set and is joined, as soon as it ends, to the runs of the previous row it
+ * touches (union-find with the smaller index as root and path halving, so a
+ * parent always precedes its child and one forward pass resolves every
+ * label).  Then one pass over the runs gives bounding boxes and areas.
  *
  * Parameters: connectivity 8 joins diagonal neighbours, 4 does not.
  * Limits: at most 2^32 - 1 runs; memory is 16 bytes per run plus 24 per
@@ -207,33 +239,24 @@ int cc_label(const page *pg, int connectivity, struct cc_map *m, errbuf *e)
     m->width = pg->width;
     m->height = pg->height;
     int slack = connectivity == 8 ? 1 : 0;
-    int32_t *xs = malloc(sizeof *xs * (size_t)(2 * (pg->width / 2 + 2)));
     m->row_start = malloc(sizeof *m->row_start * ((size_t)pg->height + 1));
-    if (xs == NULL || m->row_start == NULL) {
-        free(xs);
+    if (m->row_start == NULL) {
         cc_free(m);
         return err_errno(e, ENOMEM, "cannot allocate run tables");
     }
     uint32_t prev = 0;
+    size_t most = (size_t)pg->width / 2 + 1;     /* runs one row can hold */
     for (int y = 0; y < pg->height; y++) {
-        int n = cc_row_runs(page_row(pg, y), pg->width, xs);
         uint32_t cs = (uint32_t)m->nruns;
         m->row_start[y] = cs;
-        if (grow_runs(m, m->nruns + (size_t)n, e) < 0) {
-            free(xs);
+        if (grow_runs(m, m->nruns + most, e) < 0) {
             cc_free(m);
             return -1;
         }
-        for (int i = 0; i < n; i++) {
-            uint32_t k = (uint32_t)m->nruns++;
-            m->runs[k] = (struct cc_run){ xs[2 * i], xs[2 * i + 1], y, k };
-        }
-        if (y > 0)
-            link_rows(m->runs, prev, cs, cs, (uint32_t)m->nruns, slack);
+        label_row(m, page_row(pg, y), y, prev, y > 0 ? cs : prev, slack);
         prev = cs;
     }
     m->row_start[pg->height] = (uint32_t)m->nruns;
-    free(xs);
     if (finish_components(m, e) < 0) {
         cc_free(m);
         return -1;
