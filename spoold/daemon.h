@@ -25,6 +25,8 @@
 #include "worker.h"
 
 #define DAEMON_MAX_OVERRIDES 32
+#define DAEMON_REFILL_GAP    0.5    /* s: least time between scans that a
+                                       freed worker slot asks for */
 
 /* What the command line said; re-applied on every reload. */
 struct daemon_opts {
@@ -81,6 +83,8 @@ struct daemon {
     int failures;               /* consecutive unavailable cycles */
     char unavail_why[256];
     double next_poll, next_heartbeat;
+    double last_cycle;          /* monotonic s of the last full cycle */
+    size_t scan_next;           /* first entry of the last scan not tried */
     bool draining;
     double drain_deadline;
     bool done;                  /* leave the loop */
@@ -122,6 +126,7 @@ void daemon_watch_incoming(struct daemon *d);
 /* cycle.c: one poll: identity, pending jobs, reaping, claiming. */
 void daemon_cycle(struct daemon *d);
 bool daemon_spool_ok(struct daemon *d);
+void daemon_refill(struct daemon *d);   /* a worker slot came free */
 void daemon_unavailable(struct daemon *d, const char *why);
 
 /* jobs.c */

@@ -250,8 +250,13 @@ static void job_ended(struct daemon *d, struct job *j, int wstatus)
             j->claim.pack, j->res.status == WORKER_OK ? "ok" : j->res.reason);
 }
 
+/* Notices ended workers.  The freed slots are refilled first (claim and
+ * start the next packs), then the ended jobs are published: the next
+ * worker runs while this one's results are renamed into place, so a
+ * node's worker does not sit idle for the publish round trips. */
 void jobs_reap(struct daemon *d)
 {
+    bool ended = false;
     for (;;) {
         int wstatus;
         pid_t pid = waitpid(-1, &wstatus, WNOHANG);
@@ -264,11 +269,14 @@ void jobs_reap(struct daemon *d)
             if (j->pid != pid || j->state != JOB_RUNNING)
                 continue;
             job_ended(d, j, wstatus);
-            if (job_resolve(d, j))
-                job_free(d, i);
+            ended = true;
             break;
         }
     }
+    if (!ended)
+        return;
+    daemon_refill(d);
+    jobs_retry(d);
 }
 
 /* Kills a worker and everything in its process group (the worker leads

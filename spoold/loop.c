@@ -299,7 +299,7 @@ static void turn(struct daemon *d, double *last_cycle, bool *killed_all)
     }
     if (now >= d->next_poll) {
         daemon_cycle(d);
-        *last_cycle = now;
+        *last_cycle = d->last_cycle = now;
         schedule_poll(d, now);
     } else if (d->draining) {
         jobs_retry(d);
