@@ -259,6 +259,20 @@ static pid_t proc_pgrp(const char *pid)
     return (pid_t)pgrp;
 }
 
+/* True unless the caller certainly has no child process left.  With the
+ * caller a child subreaper (exec_run makes it one), every descendant of a
+ * step that outlived its parent has become the caller's child, so "no
+ * children" (ECHILD) means nothing the step started is alive and the
+ * /proc scan of exec_kill_group can be skipped: it costs ~600 system
+ * calls on a machine with 200 processes, on every pack. */
+static bool children_left(void)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 ||
+           errno != ECHILD;
+}
+
 int exec_kill_group(pid_t pgrp, pid_t self)
 {
     int killed = 0;
@@ -300,6 +314,7 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     }
     double t0 = mono_now();
     pid_t self = getpid();
+    bool subreaper = kill_group && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
@@ -327,7 +342,7 @@ int exec_run(char *const *argv, char *const *envp, double timeout_s,
     close(out[0]);
     if (!reaped)
         kill(pid, SIGKILL);
-    if (kill_group && getpgrp() == getpid())
+    if (kill_group && getpgrp() == getpid() && (!subreaper || children_left()))
         exec_kill_group(getpgrp(), getpid());
     if (!reaped)
         while (waitpid(pid, &r->wstatus, 0) < 0 && errno == EINTR)
