@@ -40,6 +40,7 @@ enum key_kind {
     K_BOOL,         /* bool */
     K_UMASK,        /* unsigned, octal string */
     K_BINARIZE,     /* enum binarize_method */
+    K_CLAIMORDER,   /* enum claim_order */
 };
 
 struct key_def {
@@ -75,6 +76,7 @@ static const struct key_def keys[] = {
     KEY("max_pixels",      K_COUNT,    read.max_pixels, 1, 1e12),
     KEY("binarize",        K_BINARIZE, read.binarize,   0, 0),
     KEY("filter_threads",  K_INT,      filter_threads,  1, 64),
+    KEY("claim_order",     K_CLAIMORDER, claim_order,   0, 0),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -358,7 +360,7 @@ static int set_string_field(char **field, const char *value, errbuf *e)
     return 0;
 }
 
-/* String-valued kinds: paths, node, umask, binarize. */
+/* String-valued kinds: paths, node, umask, binarize, claim_order. */
 static int apply_text_key(struct spoold_conf *c, const struct key_def *k,
                           const struct rawval *rv, errbuf *e)
 {
@@ -382,6 +384,15 @@ static int apply_text_key(struct spoold_conf *c, const struct key_def *k,
             *(enum binarize_method *)(void *)field = BINARIZE_SAUVOLA;
         else
             return err_set(e, "binarize must be \"otsu\" or \"sauvola\" "
+                           "(got '%s')", s);
+        return 0;
+    case K_CLAIMORDER:
+        if (strcmp(s, "hashed") == 0)
+            *(enum claim_order *)(void *)field = CLAIM_HASHED;
+        else if (strcmp(s, "largest") == 0)
+            *(enum claim_order *)(void *)field = CLAIM_LARGEST;
+        else
+            return err_set(e, "claim_order must be \"hashed\" or \"largest\" "
                            "(got '%s')", s);
         return 0;
     default:
@@ -949,6 +960,7 @@ void conf_defaults(struct spoold_conf *c)
     c->min_free_memory = 256ull << 20;
     c->min_free_disk = 256ull << 20;
     c->umask = 022;
+    c->claim_order = CLAIM_LARGEST;
     struct chain_opts d;
     chain_opts_default(&d);
     c->read = d.read;

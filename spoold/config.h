@@ -39,6 +39,14 @@
 
 enum step_kind { STEP_FILTERS, STEP_EXEC };
 
+/* In which order a node tries the ready packs of a scan (claim_order). */
+enum claim_order {
+    CLAIM_HASHED,   /* a node-specific hash of the name (nodes spread out) */
+    CLAIM_LARGEST,  /* most pages first (then bytes), hashed among packs of
+                       about the same size: shortens the tail when packs
+                       differ much in size */
+};
+
 /* One step of the pipeline.  Consecutive filter entries of the file are
  * merged into one STEP_FILTERS step (one pass of the filter library: decode,
  * the stages in order, G4 encode); an empty pipeline is one STEP_FILTERS
@@ -78,6 +86,7 @@ struct spoold_conf {
     char *metrics_file;         /* Prometheus textfile, NULL = none */
     struct read_opts read;      /* default_dpi, max_pixels, binarize */
     int filter_threads;         /* pages of one pack in parallel per worker */
+    enum claim_order claim_order;
     int nsteps;
     struct pipeline_step *steps;
     int lease_line;             /* line of lease/heartbeat in `path`, for the

@@ -84,7 +84,9 @@ struct daemon {
     char unavail_why[256];
     double next_poll, next_heartbeat;
     double last_cycle;          /* monotonic s of the last full cycle */
-    size_t scan_next;           /* first entry of the last scan not tried */
+    size_t *order;              /* the last scan's packs in claim order */
+    size_t norder, cap_order;   /* norder = 0: the scan's own order */
+    size_t scan_next;           /* first entry of `order` not tried */
     bool draining;
     double drain_deadline;
     bool done;                  /* leave the loop */
@@ -127,6 +129,8 @@ void daemon_watch_incoming(struct daemon *d);
 void daemon_cycle(struct daemon *d);
 bool daemon_spool_ok(struct daemon *d);
 void daemon_refill(struct daemon *d);   /* a worker slot came free */
+void claim_order_sort(const struct spool_pack *const *packs, size_t n,
+                      enum claim_order mode, size_t *idx);
 void daemon_unavailable(struct daemon *d, const char *why);
 
 /* jobs.c */

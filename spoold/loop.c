@@ -234,6 +234,7 @@ static void teardown(struct daemon *d)
         free(j);
     }
     free(d->jobs);
+    free(d->order);
     if (d->scan)
         spool_scan_free(d->scan);
     if (d->sp)

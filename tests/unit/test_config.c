@@ -93,7 +93,8 @@ static void every_top_level_key(void **state)
         "default_dpi = 200.0;\n"
         "max_pixels = 1000000;\n"
         "binarize = \"sauvola\";\n"
-        "filter_threads = 2;\n";
+        "filter_threads = 2;\n"
+        "claim_order = \"hashed\";\n";
     assert_int_equal(parse(&c, text, &e), 0);
     assert_int_equal(conf_finish(&c, &e), 0);
     assert_string_equal(c.spool, "/s");
@@ -115,6 +116,7 @@ static void every_top_level_key(void **state)
     assert_true(c.read.max_pixels == 1000000);
     assert_int_equal(c.read.binarize, BINARIZE_SAUVOLA);
     assert_int_equal(c.filter_threads, 2);
+    assert_int_equal(c.claim_order, CLAIM_HASHED);
     /* read options reach the filter steps */
     assert_true(c.steps[0].chain.read.default_dpi == 200.0);
     assert_int_equal(c.steps[0].chain.threads, 2);
@@ -187,6 +189,7 @@ static void errors_name_file_and_line(void **state)
     expect_error("umask = 18;\n", "t.conf:1: ", "umask must be");
     expect_error("umask = \"089\";\n", "t.conf:1: ", "octal");
     expect_error("binarize = \"magic\";\n", "t.conf:1: ", "otsu");
+    expect_error("claim_order = \"fifo\";\n", "t.conf:1: ", "largest");
     expect_error("max_pixels = 0;\n", "t.conf:1: ", "max_pixels");
     /* libconfig's own syntax errors carry the line too */
     expect_error("workers = 2;\nsettle = = 3;\n", "t.conf:2: ", "syntax error");
