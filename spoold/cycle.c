@@ -156,14 +156,47 @@ static int release_orphan(struct daemon *d, const struct spool_claim *c)
     return o == SPOOL_WON;
 }
 
-static int reap_one(struct daemon *d, const struct spool_claim *c,
-                    const struct spool_nodes *nodes)
+/* Lists nodes/ again into d->nodes.  0, or -1 (logged) keeping the old. */
+static int nodes_refresh(struct daemon *d)
 {
-    const struct spool_node_info *ni = spool_nodes_find(nodes, c->node);
+    struct spool_nodes nodes = { 0 };
+    errbuf e;
+    if (spool_list_nodes(d->sp, &nodes, &e) < 0) {
+        log_msg(&d->log, LOG_WARNING, "cannot list nodes: %s", e.msg);
+        return -1;
+    }
+    spool_nodes_free(&d->nodes);
+    d->nodes = nodes;
+    d->nodes_at = mono_now();
+    d->have_nodes = true;
+    return 0;
+}
+
+static bool looks_dead(const struct daemon *d, const struct spool_claim *c,
+                       spool_ns *age)
+{
+    const struct spool_node_info *ni = spool_nodes_find(&d->nodes, c->node);
+    return spool_node_dead(ni != NULL, ni ? ni->mtime : 0, d->now,
+                           spool_ns_from_s(d->conf.lease), age);
+}
+
+/* Reaps c if its node is dead.  The nodes/ listing may be up to one
+ * heartbeat period old (reap_claims); a node that looks dead in it is
+ * judged again on a fresh listing before anything is reaped, so a stale
+ * listing can only delay a reap, never take a live node's claim. */
+static int reap_one(struct daemon *d, const struct spool_claim *c,
+                    bool *fresh)
+{
     spool_ns age;
-    if (!spool_node_dead(ni != NULL, ni ? ni->mtime : 0, d->now,
-                         spool_ns_from_s(d->conf.lease), &age))
+    if (!looks_dead(d, c, &age))
         return 0;
+    if (!*fresh) {
+        if (nodes_refresh(d) < 0)
+            return 0;
+        *fresh = true;
+        if (!looks_dead(d, c, &age))
+            return 0;
+    }
     errbuf e;
     enum spool_outcome o = spool_reap(d->sp, c, age, d->now, &e);
     if (o == SPOOL_WON) {
@@ -182,16 +215,27 @@ static int reap_one(struct daemon *d, const struct spool_claim *c,
     return o == SPOOL_WON;
 }
 
-/* Reaps claims of dead nodes and releases our own stale ones; returns
- * how many packs it put back into the pool. */
+/*
+ * reap_claims — reaps claims of dead nodes and releases our own stale
+ * ones; returns how many packs it put back into the pool.
+ *
+ * Liveness needs nodes/ (a listing plus each heartbeat's text: two round
+ * trips per node over sshfs).  Listing it on every poll made it the
+ * largest cost of a cycle with several nodes (scripts/bench-scale.sh,
+ * 8 nodes, poll 0.5 s: ~230 of ~510 SFTP requests per pack).  A node's
+ * heartbeat changes only every `heartbeat` seconds and a death is decided
+ * over `lease`, so the listing is kept for one heartbeat period; see
+ * reap_one for why that is safe.
+ */
 static int reap_claims(struct daemon *d, const struct spool_claims *cl)
 {
-    struct spool_nodes nodes = { 0 };
-    errbuf e;
     int back = 0;
-    if (has_foreign_claims(d, cl) && spool_list_nodes(d->sp, &nodes, &e) < 0) {
-        log_msg(&d->log, LOG_WARNING, "cannot list nodes: %s", e.msg);
-        return 0;
+    bool fresh = false;
+    if (has_foreign_claims(d, cl) &&
+        (!d->have_nodes || mono_now() - d->nodes_at >= d->conf.heartbeat)) {
+        if (nodes_refresh(d) < 0)
+            return 0;
+        fresh = true;
     }
     for (size_t i = 0; i < cl->n; i++) {
         const struct spool_claim *c = &cl->v[i];
@@ -200,11 +244,10 @@ static int reap_claims(struct daemon *d, const struct spool_claims *cl)
         if (strcmp(c->node, d->conf.node) == 0) {
             if (!jobs_holds(d, c))
                 back += release_orphan(d, c);
-        } else {
-            back += reap_one(d, c, &nodes);
+        } else if (d->have_nodes || fresh) {
+            back += reap_one(d, c, &fresh);
         }
     }
-    spool_nodes_free(&nodes);
     return back;
 }
 
@@ -408,6 +451,7 @@ static int claim_incoming(struct daemon *d)
         return -1;
     }
     int waiting = 0;
+    bool changing = false;
     size_t n = spool_scan_count(d->scan);
     queue_incoming(d);
     order_scan(d);
@@ -428,9 +472,17 @@ static int claim_incoming(struct daemon *d)
             break;
         default:
             waiting++;
+            if (p->state == SPOOL_CHANGING)
+                changing = true;
             break;
         }
     }
+    /* A pack seen for the first time (or changed) becomes ready only at
+     * the next look: with a worker free, look again after settle (at
+     * least DAEMON_REFILL_GAP) instead of a whole poll_interval. */
+    if (changing && slot_free(d))
+        d->look_again_s = d->conf.settle > DAEMON_REFILL_GAP
+                          ? d->conf.settle : DAEMON_REFILL_GAP;
     log_msg(&d->log, LOG_DEBUG, "scan: %zu in incoming/, %d waiting, %d "
             "running", n, waiting, d->running);
     return waiting;
@@ -439,6 +491,7 @@ static int claim_incoming(struct daemon *d)
 void daemon_cycle(struct daemon *d)
 {
     d->once_idle = false;
+    d->look_again_s = 0;
     if (!daemon_spool_ok(d))
         return;
     if (!d->have_now) {

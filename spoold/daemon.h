@@ -84,6 +84,11 @@ struct daemon {
     char unavail_why[256];
     double next_poll, next_heartbeat;
     double last_cycle;          /* monotonic s of the last full cycle */
+    double look_again_s;        /* > 0: the last cycle wants the next one
+                                   this soon (packs seen changing) */
+    struct spool_nodes nodes;   /* nodes/ as last listed, for reaping */
+    double nodes_at;            /* monotonic s of that listing */
+    bool have_nodes;
     size_t *order;              /* the last scan's packs in claim order */
     size_t norder, cap_order;   /* norder = 0: the scan's own order */
     size_t scan_next;           /* first entry of `order` not tried */

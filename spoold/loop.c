@@ -235,6 +235,7 @@ static void teardown(struct daemon *d)
     }
     free(d->jobs);
     free(d->order);
+    spool_nodes_free(&d->nodes);
     if (d->scan)
         spool_scan_free(d->scan);
     if (d->sp)
@@ -269,9 +270,11 @@ static int next_timeout(const struct daemon *d, double now)
 
 static void schedule_poll(struct daemon *d, double now)
 {
-    if (d->available)
+    if (d->available) {
         d->next_poll = now + jitter(&d->rng, d->conf.poll_interval, 0.2);
-    else {
+        if (d->look_again_s > 0 && now + d->look_again_s < d->next_poll)
+            d->next_poll = now + d->look_again_s;
+    } else {
         double cap = UNAVAILABLE_MAX_POLLS * d->conf.poll_interval;
         if (cap > UNAVAILABLE_MAX_DELAY)
             cap = UNAVAILABLE_MAX_DELAY;
