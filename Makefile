@@ -37,9 +37,14 @@ OPT     ?= -O2 -g
 SANLD   :=
 endif
 
-PKGS     := libtiff-4 libconfig libpng lept
+# The programs need libtiff, libconfig and libpng (and libsystemd when
+# present); Leptonica is linked only into the measuring tools under
+# tests/tools/ that compare our filters with it.
+PKGS     := libtiff-4 libconfig libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LEPT_CFLAGS := $(shell pkg-config --cflags lept 2>/dev/null)
+LEPT_LIBS   := $(shell pkg-config --libs lept 2>/dev/null)
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKG_CFLAGS += -DHAVE_LIBSYSTEMD $(shell pkg-config --cflags libsystemd)
@@ -81,6 +86,10 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(OBJ)/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LEPT_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(LIBFILTERS): $(FILTER_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -101,7 +110,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBSPOOL) $(LIBFILTERS)
 
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIBSPOOL) $(LIBFILTERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANLD) -o $@ $^ $(LDLIBS)
+	$(CC) $(SANLD) -o $@ $^ $(LDLIBS) $(LEPT_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
