@@ -46,8 +46,7 @@ manifest() {
     echo "scripts/spoold.service $UNITDIR/spoold.service 0644"
     echo "scripts/spoold@.service $UNITDIR/spoold@.service 0644"
     echo "scripts/spoold.cron $DOCDIR/examples/spoold.cron 0644"
-    [ -e conf/spoold.conf ] &&
-        echo "conf/spoold.conf $DOCDIR/examples/spoold.conf 0644"
+    echo "conf/spoold.conf $DOCDIR/examples/spoold.conf 0644"
     for doc in README.md OPERATIONS.md; do
         [ -e "$doc" ] && echo "$doc $DOCDIR/$doc 0644"
     done
@@ -67,9 +66,7 @@ do_install() {
         echo "installed $D$dst"
     done
     conf=$D$SYSCONFDIR/spoold.conf
-    if [ ! -e conf/spoold.conf ]; then
-        echo "install: warning: no conf/spoold.conf in the source tree" >&2
-    elif [ -e "$conf" ] || [ -L "$conf" ]; then
+    if [ -e "$conf" ] || [ -L "$conf" ]; then
         echo "kept existing $conf (example: $D$DOCDIR/examples/spoold.conf)"
     else
         install -d "$D$SYSCONFDIR"
@@ -83,8 +80,7 @@ do_uninstall() {
         rm -f "$D$dst"
     done
     conf=$D$SYSCONFDIR/spoold.conf
-    if [ -f "$conf" ] && [ -e conf/spoold.conf ] &&
-        cmp -s conf/spoold.conf "$conf"; then
+    if [ -f "$conf" ] && cmp -s conf/spoold.conf "$conf"; then
         rm -f "$conf"
     elif [ -e "$conf" ]; then
         echo "kept $conf: it differs from the shipped example" >&2
