@@ -267,7 +267,8 @@ static int claim_released(struct daemon *d, const struct spool_claims *cl)
         if (c->node[0] != '\0')
             continue;
         uint64_t need = estimate(d, 0);
-        if (!slot_free(d) || !admitted(d, need, c->bytes)) {
+        if (jobs_held(d, c->pack, mono_now()) || !slot_free(d) ||
+            !admitted(d, need, c->bytes)) {
             waiting++;
             continue;
         }

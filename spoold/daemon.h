@@ -27,6 +27,7 @@
 #define DAEMON_MAX_OVERRIDES 32
 #define DAEMON_REFILL_GAP    0.5    /* s: least time between scans that a
                                        freed worker slot asks for */
+#define DAEMON_MAX_HOLDS     64     /* packs this node waits to retry */
 
 /* What the command line said; re-applied on every reload. */
 struct daemon_opts {
@@ -64,6 +65,13 @@ struct job {
     int retries;                /* failed publish/fail/release calls */
 };
 
+/* A pack this node failed and released: it takes it again only after
+ * `until` (other nodes may take it at once). */
+struct retry_hold {
+    char pack[SPOOL_PACK_MAX + 1];
+    double until;               /* monotonic s */
+};
+
 struct daemon {
     const struct daemon_opts *opts;
     struct spoold_conf conf;
@@ -98,6 +106,8 @@ struct daemon {
     bool once_idle;             /* --once: last cycle found nothing to do */
     char paused_why[256];       /* backpressure, "" if none */
     bool blocked;               /* admission said no in this cycle */
+    struct retry_hold holds[DAEMON_MAX_HOLDS];
+    int nholds;
     double t_start;
     uint64_t packs_done, packs_failed, pages_done, bytes_done;
     struct spool_rate rate;
@@ -149,6 +159,8 @@ void jobs_check_deadlines(struct daemon *d, double now);
 void jobs_kill_all(struct daemon *d);       /* shutdown after grace */
 bool jobs_holds(const struct daemon *d, const struct spool_claim *c);
 uint64_t jobs_reserved_memory(const struct daemon *d);
+void jobs_hold(struct daemon *d, const char *pack, int attempt);
+bool jobs_held(struct daemon *d, const char *pack, double now);
 double jobs_next_deadline(const struct daemon *d);
 
 #endif

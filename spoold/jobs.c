@@ -158,6 +158,8 @@ static bool job_fail(struct daemon *d, struct job *j)
                 j->claim.pack, j->claim.attempt, d->conf.max_attempts,
                 j->res.reason, o == SPOOL_LOST ? " (claim already gone)" :
                 to_failed ? " -> failed/" : " -> retry");
+        if (o == SPOOL_WON && !to_failed)
+            jobs_hold(d, j->claim.pack, j->claim.attempt);
         return true;
     }
     if (j->retries++ == 0)
@@ -361,4 +363,48 @@ void job_fail_claim(struct daemon *d, const struct spool_claim *c,
     snprintf(j->res.reason, sizeof j->res.reason, "%s", reason);
     if (job_resolve(d, j))
         job_free(d, d->njobs - 1);
+}
+
+/* ------------------------------------------------------ retry holds */
+
+/* After this node failed attempt K of a pack, it waits poll_interval *
+ * 2^(K-1) (jittered, at most 10 poll intervals or 60 s) before it takes
+ * the pack again, so that a passing trouble (a full disk, a busy share)
+ * does not use up every attempt within a second.  Other nodes may take
+ * the pack meanwhile.  The table is small; when full, the entry closest
+ * to its end makes room. */
+void jobs_hold(struct daemon *d, const char *pack, int attempt)
+{
+    double cap = 10 * d->conf.poll_interval;
+    if (cap > 60)
+        cap = 60;
+    double until = mono_now() + backoff_delay(&d->rng, d->conf.poll_interval,
+                                              cap, attempt - 1);
+    int slot = d->nholds;
+    for (int i = 0; i < d->nholds; i++)
+        if (strcmp(d->holds[i].pack, pack) == 0)
+            slot = i;
+    if (slot == DAEMON_MAX_HOLDS) {
+        slot = 0;
+        for (int i = 1; i < d->nholds; i++)
+            if (d->holds[i].until < d->holds[slot].until)
+                slot = i;
+    } else if (slot == d->nholds) {
+        d->nholds++;
+    }
+    snprintf(d->holds[slot].pack, sizeof d->holds[slot].pack, "%s", pack);
+    d->holds[slot].until = until;
+}
+
+bool jobs_held(struct daemon *d, const char *pack, double now)
+{
+    for (int i = 0; i < d->nholds; i++) {
+        if (d->holds[i].until <= now) {
+            d->holds[i] = d->holds[--d->nholds];
+            i--;
+        } else if (strcmp(d->holds[i].pack, pack) == 0) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -1,7 +1,8 @@
 /*
  * test_admit.c — admission arithmetic (MemAvailable parsing from sample
  * /proc/meminfo texts, the memory estimate, the memory and disk decision),
- * jitter and back-off bounds, and the log line format.
+ * jitter and back-off bounds, a node's retry holds, and the log line
+ * format.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "admit.h"
 #include "backoff.h"
+#include "daemon.h"
 #include "log.h"
 
 static const char meminfo[] =
@@ -175,6 +177,39 @@ static void backoff_bounds(void **state)
     assert_true(mono_now() > 0);
 }
 
+static void retry_holds(void **state)
+{
+    static struct daemon d;     /* large: not on the stack */
+    memset(&d, 0, sizeof d);
+    d.rng.s = 3;
+    d.conf.poll_interval = 2;
+    double now = mono_now();
+    jobs_hold(&d, "a.tif", 1);          /* 1.6 .. 2.4 s */
+    jobs_hold(&d, "b.tif", 3);          /* 2 * 4 = 8 s: 6.4 .. 9.6 s */
+    jobs_hold(&d, "c.tif", 9);          /* capped at 10 polls = 20 s */
+    assert_int_equal(d.nholds, 3);
+    assert_true(jobs_held(&d, "a.tif", now));
+    assert_false(jobs_held(&d, "x.tif", now));
+    assert_false(jobs_held(&d, "a.tif", now + 2.5));   /* expired, dropped */
+    assert_int_equal(d.nholds, 2);
+    assert_true(jobs_held(&d, "b.tif", now + 6.3));
+    assert_false(jobs_held(&d, "b.tif", now + 9.7));
+    assert_true(jobs_held(&d, "c.tif", now + 15.9));
+    assert_false(jobs_held(&d, "c.tif", now + 24.1));
+    assert_int_equal(d.nholds, 0);
+    /* the same pack again replaces its entry; a full table makes room */
+    jobs_hold(&d, "a.tif", 1);
+    jobs_hold(&d, "a.tif", 2);
+    assert_int_equal(d.nholds, 1);
+    char name[32];
+    for (int i = 0; i < DAEMON_MAX_HOLDS + 5; i++) {
+        snprintf(name, sizeof name, "p%d.tif", i);
+        jobs_hold(&d, name, 1);
+    }
+    assert_int_equal(d.nholds, DAEMON_MAX_HOLDS);
+    assert_true(jobs_held(&d, name, now));
+}
+
 static void log_lines(void **state)
 {
     char buf[256];
@@ -204,6 +239,7 @@ int main(void)
         cmocka_unit_test(disk_free_of_a_directory),
         cmocka_unit_test(jitter_bounds),
         cmocka_unit_test(backoff_bounds),
+        cmocka_unit_test(retry_holds),
         cmocka_unit_test(log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
