@@ -3,14 +3,15 @@
 # slowly in place is not picked up early.  Every second for five seconds a
 # TIFF file is rewritten in place with one page more (each state is a
 # complete, valid TIFF, so only the settle rule can hold it back), and a
-# directory pack gets one page file more; settle is 3 s.  Both must stay in
+# directory pack gets one page file more; settle is 4 s (a margin for a
+# test shell that a loaded machine starves for a moment).  Both must stay in
 # incoming/ while being written, and their outputs must have all 5 pages.
 . "$SPOOLD_TOP/tests/lib/spooltest.sh"
 need tiffcp tiffinfo ppm2tiff
 
 SP="$SCRATCH/spool"
 mkspool "$SP"
-conf "$SCRATCH/f.conf" "$SP" "settle = 3;"
+conf "$SCRATCH/f.conf" "$SP" "settle = 4;"
 start_node n1 "$SCRATCH/f.conf"
 i=1
 while [ $i -le 5 ]; do

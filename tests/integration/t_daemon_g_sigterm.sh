@@ -19,7 +19,7 @@ make_packs "$SP" 4
 mine() { [ "$(ls "$SP/claimed" | grep -c "@$1\$")" -eq "$2" ]; }
 
 # 1. grace long enough
-slow "$SCRATCH/g1.conf" 2 30
+slow "$SCRATCH/g1.conf" 4 30
 start_node g1 "$SCRATCH/g1.conf"
 wait_until 60 mine g1 2 || fail "g1 did not claim two packs"
 kill -TERM "$(node_pid g1)"
