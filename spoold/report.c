@@ -101,13 +101,16 @@ static void send_status(struct daemon *d)
     const char *state = d->draining ? "draining"
                         : !d->available ? "spool unavailable"
                         : d->paused_why[0] ? "waiting for resources" : "running";
+    char in[24] = "?", retry[24] = "?";     /* unknown before a scan */
+    if (d->m.queue[METRICS_Q_INCOMING] >= 0)
+        snprintf(in, sizeof in, "%lld", (long long)d->m.queue[METRICS_Q_INCOMING]);
+    if (d->m.queue[METRICS_Q_RETRY] >= 0)
+        snprintf(retry, sizeof retry, "%lld", (long long)d->m.queue[METRICS_Q_RETRY]);
     if (rc >= 0)
-        rc = sdn_status(&e, "%s: %d of %d workers busy, %lld incoming, "
-                        "%lld to retry; %llu packs (%llu pages) done, %llu "
+        rc = sdn_status(&e, "%s: %d of %d workers busy, %s incoming, "
+                        "%s to retry; %llu packs (%llu pages) done, %llu "
                         "failed attempts", state, d->running, d->conf.workers,
-                        (long long)d->m.queue[METRICS_Q_INCOMING],
-                        (long long)d->m.queue[METRICS_Q_RETRY],
-                        (unsigned long long)d->packs_done,
+                        in, retry, (unsigned long long)d->packs_done,
                         (unsigned long long)d->pages_done,
                         (unsigned long long)d->packs_failed);
     note(d, &d->notify_failing, rc, "service manager notification", &e);
