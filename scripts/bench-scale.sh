@@ -72,6 +72,13 @@ while [ $# -gt 0 ]; do
         *) echo "bench-scale: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
+for v in $nodes $sizes; do
+    case $v in ''|*[!0-9]*|0) echo "bench-scale: not a positive integer: '$v'" >&2; exit 2 ;; esac
+done
+for v in "$page_ms" "$per_node" "$poll"; do
+    awk -v v="$v" 'BEGIN { exit !(v ~ /^[0-9]*\.?[0-9]+$/ && v > 0) }' ||
+        { echo "bench-scale: not a positive number: '$v'" >&2; exit 2; }
+done
 BENCH_PART=bench-scale
 . "$top/scripts/bench-lib.sh"
 . "$top/tests/lib/sshfs-lab.sh"
@@ -234,7 +241,9 @@ run() {
     for _r in $(seq 1 "$rn"); do
         bench_start_node "node$_r" "$work/node$_r.conf" "$rd/node$_r.log" --once
     done
-    bench_wait_nodes $((120 + 3 * per_node * 10)) || bench_say "run $tag did not finish"
+    # a hang guard, not a measurement: three times the ideal, plus start-up
+    tmo=$(awk -v t="$total" -v ms="$page_ms" -v n="$rn" 'BEGIN { printf "%d", 120 + 3 * t * ms / 1000 / n }')
+    bench_wait_nodes "$tmo" || bench_say "run $tag did not finish"
     cp "$work"/stamps.* "$rd/" 2>/dev/null || true
     : >"$rd/stamps"
     ok=1
