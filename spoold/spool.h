@@ -303,6 +303,8 @@ struct spool_pack {
     uint64_t max_page_pixels;   /* largest page width*height, 0 unknown */
     spool_ns newest_mtime;      /* server time of the last change */
     uint64_t order;             /* node-specific scan order key */
+    bool parse_pending;         /* READY by the rules so far, parse check
+                                   not made yet (lazy_parse) */
 };
 
 struct spool_scan_opts {
@@ -310,6 +312,8 @@ struct spool_scan_opts {
     double broken_after_s;  /* quiet this long and still unparsable:
                                BROKEN (0 = max(10 * settle, 300)) */
     bool no_parse;          /* skip the parse check (tests, spoolctl) */
+    bool lazy_parse;        /* leave the parse check of a quiet pack to
+                               spool_scan_parse(): READY with parse_pending */
 };
 
 /* Caller-owned scan state: what the previous scan saw, so that "unchanged
@@ -336,6 +340,15 @@ int spool_scan_incoming(struct spool *sp, struct spool_scan *st, spool_ns now,
                         const struct spool_scan_opts *o, errbuf *e);
 size_t spool_scan_count(const struct spool_scan *st);
 const struct spool_pack *spool_scan_get(const struct spool_scan *st, size_t i);
+
+/* With lazy_parse: makes the parse check of pack i of the last scan now, if
+ * it is pending, and judges it as the scan would have (READY, INCOMPLETE
+ * or BROKEN); the result is cached like the scan's own.  A daemon calls
+ * it only for the packs it is about to claim: every node parsing every
+ * pack it sees cost each pack one parse per node (scripts/bench-scale.sh).
+ * Same `now` and options as the scan. */
+void spool_scan_parse(struct spool *sp, struct spool_scan *st, size_t i,
+                      spool_ns now, const struct spool_scan_opts *o);
 
 /* Structural check of one page-image file, without decoding pixels.
  * TIFF (II/MM, classic and BigTIFF): every IFD in the chain readable and

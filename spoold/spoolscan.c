@@ -198,6 +198,9 @@ fail:
     snprintf(ent->parse_why, sizeof ent->parse_why, "%s", e.msg);
 }
 
+static void judge_parsed(struct scan_ent *ent, spool_ns quiet,
+                         const struct spool_scan_opts *o);
+
 /* The readiness rules, given the previous observation (NULL = none). */
 static void judge(struct spool *sp, struct scan_ent *ent,
                   const struct scan_ent *prev, spool_ns now,
@@ -234,8 +237,22 @@ static void judge(struct spool *sp, struct scan_ent *ent,
         p->state = SPOOL_READY;
         return;
     }
+    if (!ent->parsed && o->lazy_parse) {
+        p->state = SPOOL_READY;
+        p->parse_pending = true;
+        return;
+    }
     if (!ent->parsed)
         parse_pack(sp, ent);
+    judge_parsed(ent, quiet, o);
+}
+
+/* The last rule: parses (READY), or not yet / never (INCOMPLETE, BROKEN
+ * after broken_after of quiet). */
+static void judge_parsed(struct scan_ent *ent, spool_ns quiet,
+                         const struct spool_scan_opts *o)
+{
+    struct spool_pack *p = &ent->pub;
     if (ent->parse_ok) {
         p->state = SPOOL_READY;
         return;
@@ -264,6 +281,28 @@ static const struct scan_ent *find_prev(const struct spool_scan *st,
 {
     struct scan_ent key = { .pub.name = (char *)name };
     return st->v ? bsearch(&key, st->v, st->n, sizeof key, cmp_ent_name) : NULL;
+}
+
+void spool_scan_parse(struct spool *sp, struct spool_scan *st, size_t i,
+                      spool_ns now, const struct spool_scan_opts *o)
+{
+    if (i >= st->n_out || !st->out[i].pub.parse_pending)
+        return;
+    struct scan_ent *ent = &st->out[i];
+    ent->pub.parse_pending = false;
+    parse_pack(sp, ent);
+    judge_parsed(ent, now - ent->pub.newest_mtime, o);
+    /* the next scan finds the result in its previous observation */
+    struct scan_ent key = { .pub.name = ent->pub.name };
+    struct scan_ent *prev = st->v ? bsearch(&key, st->v, st->n, sizeof key,
+                                            cmp_ent_name) : NULL;
+    if (prev != NULL) {
+        prev->parsed = ent->parsed;
+        prev->parse_ok = ent->parse_ok;
+        memcpy(prev->parse_why, ent->parse_why, sizeof prev->parse_why);
+        prev->pub.pages = ent->pub.pages;
+        prev->pub.max_page_pixels = ent->pub.max_page_pixels;
+    }
 }
 
 /*

@@ -308,6 +308,56 @@ static void node_specific_order(void **state)
     spool_close(other);
 }
 
+/* Index of NAME in the last scan. */
+static size_t index_of(struct fx *x, const char *name)
+{
+    for (size_t i = 0; i < spool_scan_count(x->st); i++)
+        if (strcmp(spool_scan_get(x->st, i)->name, name) == 0)
+            return i;
+    fail_msg("%s not in the scan", name);
+    return 0;
+}
+
+/* lazy_parse: a quiet pack is READY with its parse check pending, and
+ * spool_scan_parse() makes the check when asked, with the same rules
+ * (truncated: INCOMPLETE, then BROKEN after broken_after), caching the
+ * result for the next scans. */
+static void lazy_parse_when_asked(void **state)
+{
+    struct fx *x = *state;
+    x->o.lazy_parse = true;
+    unsigned char t[2048];
+    size_t n = make_tiff(t, 4);
+    const struct spool_pack *p;
+    put(x, "ok.tif", t, n, T0);
+    put(x, "cut.tif", t, n - 4, T0);
+    state_of(x, S(T0 + 20), "ok.tif", NULL);
+    assert_int_equal(state_of(x, S(T0 + 20), "ok.tif", &p), SPOOL_READY);
+    assert_true(p->parse_pending);
+    assert_int_equal(p->pages, -1);
+    assert_int_equal(state_of(x, S(T0 + 20), "cut.tif", &p), SPOOL_READY);
+    assert_true(p->parse_pending);
+    spool_scan_parse(x->sp, x->st, index_of(x, "ok.tif"), S(T0 + 20), &x->o);
+    spool_scan_parse(x->sp, x->st, index_of(x, "cut.tif"), S(T0 + 20), &x->o);
+    p = spool_scan_get(x->st, index_of(x, "ok.tif"));
+    assert_int_equal(p->state, SPOOL_READY);
+    assert_false(p->parse_pending);
+    assert_int_equal(p->pages, 4);
+    p = spool_scan_get(x->st, index_of(x, "cut.tif"));
+    assert_int_equal(p->state, SPOOL_INCOMPLETE);
+    assert_non_null(strstr(p->why, "truncated"));
+    /* the next scans keep the results without a pending check */
+    assert_int_equal(state_of(x, S(T0 + 30), "ok.tif", &p), SPOOL_READY);
+    assert_false(p->parse_pending);
+    assert_int_equal(p->pages, 4);
+    assert_int_equal(state_of(x, S(T0 + 30), "cut.tif", &p), SPOOL_INCOMPLETE);
+    assert_int_equal(state_of(x, S(T0 + 100), "cut.tif", &p), SPOOL_BROKEN);
+    /* asking again, or for a pack already checked, changes nothing */
+    spool_scan_parse(x->sp, x->st, index_of(x, "ok.tif"), S(T0 + 100), &x->o);
+    assert_int_equal(spool_scan_get(x->st, index_of(x, "ok.tif"))->state, SPOOL_READY);
+    spool_scan_parse(x->sp, x->st, 999, S(T0 + 100), &x->o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(other_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(ignored_and_odd_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(node_specific_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(lazy_parse_when_asked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
