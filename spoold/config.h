@@ -42,9 +42,9 @@ enum step_kind { STEP_FILTERS, STEP_EXEC };
 /* In which order a node tries the ready packs of a scan (claim_order). */
 enum claim_order {
     CLAIM_HASHED,   /* a node-specific hash of the name (nodes spread out) */
-    CLAIM_LARGEST,  /* most pages first (then bytes), hashed among packs of
-                       about the same size: shortens the tail when packs
-                       differ much in size */
+    CLAIM_LARGEST,  /* most bytes first, hashed among packs of about the
+                       same size: shortens the tail when packs differ
+                       much in size */
 };
 
 /* One step of the pipeline.  Consecutive filter entries of the file are

@@ -10,9 +10,11 @@
  */
 #include "daemon.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admit.h"
 
@@ -360,11 +362,13 @@ static void queue_claims(struct daemon *d, const struct spool_claims *cl)
     d->m.queue[METRICS_Q_RETRY] = released;
 }
 
-/* The size bucket of a pack: floor(log2(pages + 1)) from the parse check,
- * or from bytes / 64 KiB when the page count is unknown. */
+/* The size bucket of a pack: the bit length of its size in 4 KiB units
+ * (file size, or the members' sum for a directory pack): known from the
+ * listing for every pack, before any parse check (a G4 page of text is
+ * ~30-100 KB, so packs of 25, 100 and 1000 pages land in buckets apart). */
 static int size_bucket(const struct spool_pack *p)
 {
-    uint64_t size = p->pages >= 0 ? (uint64_t)p->pages : p->bytes >> 16;
+    uint64_t size = p->bytes >> 12;
     int bucket = 0;
     while (size > 0) {
         size >>= 1;
@@ -380,9 +384,9 @@ static int size_bucket(const struct spool_pack *p)
  * packs: the scan's packs in its order (a node-specific hash of the name,
  * so that nodes spread over the queue instead of racing for one name); n
  * of them.  idx: receives a permutation of 0..n-1.
- * CLAIM_HASHED keeps the scan's order.  CLAIM_LARGEST tries packs with
- * more pages first: packs are put in buckets by size (size_bucket: powers
- * of two of the page count), larger buckets first and the scan's order
+ * CLAIM_HASHED keeps the scan's order.  CLAIM_LARGEST tries bigger packs
+ * first: packs are put in buckets by size (size_bucket: powers of two of
+ * their bytes), larger buckets first and the scan's order
  * within a bucket, so that nodes still spread over packs of about the same
  * size.  Taking the longest jobs first is the classic remedy for a
  * makespan tail (Graham's LPT rule, within 4/3 of the optimum); the
@@ -431,10 +435,56 @@ static void order_scan(struct daemon *d)
 }
 
 /* The i-th pack of the last scan in this node's claim order. */
+static size_t ordered_index(const struct daemon *d, size_t i)
+{
+    return d->norder == spool_scan_count(d->scan) ? d->order[i] : i;
+}
+
 static const struct spool_pack *ordered(const struct daemon *d, size_t i)
 {
-    return spool_scan_get(d->scan, d->norder == spool_scan_count(d->scan)
-                                   ? d->order[i] : i);
+    return spool_scan_get(d->scan, ordered_index(d, i));
+}
+
+static void scan_opts(const struct daemon *d, struct spool_scan_opts *so)
+{
+    memset(so, 0, sizeof *so);
+    so->settle_s = d->conf.settle;
+    so->broken_after_s = d->conf.broken_after;
+    so->lazy_parse = true;
+}
+
+static void parse_now(struct daemon *d, size_t i)
+{
+    struct spool_scan_opts so;
+    scan_opts(d, &so);
+    spool_scan_parse(d->sp, d->scan, ordered_index(d, i), d->now, &so);
+}
+
+/* The i-th pack in claim order, its parse check made now if it is still
+ * pending and a worker is free to take it (the scan leaves the check to
+ * the packs a node is about to claim: spool_scan_parse). */
+static const struct spool_pack *candidate(struct daemon *d, size_t i)
+{
+    const struct spool_pack *p = ordered(d, i);
+    if (p->state == SPOOL_READY && p->parse_pending && slot_free(d))
+        parse_now(d, i);
+    return p;
+}
+
+/* After the slots are full: makes the parse check of the next pack this
+ * node will try, while its workers run, so that the check is not in the
+ * way when a slot frees (a pack per claim, not every pack per node). */
+static void parse_ahead(struct daemon *d)
+{
+    size_t n = spool_scan_count(d->scan);
+    for (size_t i = d->scan_next; i < n; i++) {
+        const struct spool_pack *p = ordered(d, i);
+        if (p->state != SPOOL_READY)
+            continue;
+        if (p->parse_pending)
+            parse_now(d, i);
+        return;
+    }
 }
 
 /* Scans incoming/ and claims what is ready.  Returns how many packs are
@@ -442,8 +492,8 @@ static const struct spool_pack *ordered(const struct daemon *d, size_t i)
  * claimed), or -1 if the scan failed. */
 static int claim_incoming(struct daemon *d)
 {
-    struct spool_scan_opts so = { .settle_s = d->conf.settle,
-                                  .broken_after_s = d->conf.broken_after };
+    struct spool_scan_opts so;
+    scan_opts(d, &so);
     errbuf e;
     d->scan_next = 0;
     if (spool_scan_incoming(d->sp, d->scan, d->now, &so, &e) < 0) {
@@ -458,7 +508,7 @@ static int claim_incoming(struct daemon *d)
     order_scan(d);
     d->scan_next = n;
     for (size_t i = 0; i < n; i++) {
-        const struct spool_pack *p = ordered(d, i);
+        const struct spool_pack *p = candidate(d, i);
         switch (p->state) {
         case SPOOL_READY:
         case SPOOL_BROKEN:
@@ -478,6 +528,8 @@ static int claim_incoming(struct daemon *d)
             break;
         }
     }
+    if (!slot_free(d))
+        parse_ahead(d);
     /* A pack seen for the first time (or changed) becomes ready only at
      * the next look: with a worker free, look again after settle (at
      * least DAEMON_REFILL_GAP) instead of a whole poll_interval. */
@@ -521,6 +573,22 @@ void daemon_cycle(struct daemon *d)
         set_paused(d, "");      /* nothing waits for resources any more */
 }
 
+/* Is incoming/NAME still there?  One lookup.  Between polls the scan
+ * gets older and more of its packs are taken by other nodes; a failed
+ * claim costs four round trips over sshfs (our target's absence, the
+ * rename's lookup, then target and source again to tell a lost race from
+ * a lost reply), this one.  Only "certainly gone" (ENOENT) skips a pack;
+ * the claim itself stays the rename (DESIGN.md). */
+static bool still_incoming(struct daemon *d, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    errbuf e;
+    if (spool_path(d->sp, "incoming", name, path, sizeof path, &e) < 0)
+        return true;
+    return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
 /*
  * daemon_refill — a worker slot came free between two polls: claim the
  * next packs that the last scan of incoming/ found ready, in its order,
@@ -544,10 +612,15 @@ void daemon_refill(struct daemon *d)
     size_t n = spool_scan_count(d->scan);
     while (slot_free(d) && d->scan_next < n) {
         const struct spool_pack *p = ordered(d, d->scan_next);
-        if (p->state == SPOOL_READY && !claim_pack(d, p))
+        if (p->state == SPOOL_READY && !still_incoming(d, p->name))
+            d->m.claims_lost++;
+        else if ((p = candidate(d, d->scan_next))->state == SPOOL_READY &&
+                 !claim_pack(d, p))
             return;             /* admission or an error: the poll retries */
         d->scan_next++;
     }
+    if (!slot_free(d))
+        parse_ahead(d);
     if (slot_free(d)) {
         double at = d->last_cycle + DAEMON_REFILL_GAP;
         double now = mono_now();

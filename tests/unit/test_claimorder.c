@@ -1,9 +1,9 @@
 /*
  * test_claimorder.c — the order in which a node tries the ready packs of a
  * scan (claim_order_sort in spoold/cycle.c): "hashed" keeps the scan's
- * order; "largest" puts bigger packs first in power-of-two buckets of the
- * page count (bytes / 64 KiB when unknown) and keeps the scan's order
- * within a bucket; the result is always a permutation.
+ * order; "largest" puts bigger packs first in power-of-two buckets of
+ * their size (4 KiB units) and keeps the scan's order within a bucket;
+ * the result is always a permutation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,8 @@
 
 #define NP 8
 
-/* Packs with these page counts (-1: unknown, then bytes count). */
+/* Packs of these sizes (pages do not count: the order is known before
+ * any parse check). */
 static void make(struct spool_pack *v, const struct spool_pack **pv,
                  const int *pages, const uint64_t *bytes, size_t n)
 {
@@ -54,11 +55,13 @@ static void hashed_keeps_the_scan_order(void **state)
 
 static void largest_first_in_buckets(void **state)
 {
-    /* buckets (bits of the size): 25 -> 5, 1000 -> 10, 200 -> 8, 30 -> 5,
-     * unknown pages with 10 MiB -> 160 units of 64 KiB -> 8, 7 -> 3 */
+    /* buckets (bit length of bytes / 4 KiB): 100 KB -> 25 units -> 5,
+     * 4 MB -> 977 -> 10, 800 KB -> 195 -> 8, 120 KB -> 29 -> 5,
+     * 10 MiB -> 2560 -> 12, 8 KB -> 1 -> 1; pages are ignored */
     static const int pages[NP] = { 25, 1000, 200, 25, 1000, 30, -1, 7 };
-    static const uint64_t bytes[NP] = { 1, 2, 3, 4, 5, 6, 10 << 20, 8 };
-    static const size_t want[NP] = { 1, 4, 2, 6, 0, 3, 5, 7 };
+    static const uint64_t bytes[NP] = { 100000, 4000000, 800000, 100000,
+                                        4000000, 120000, 10 << 20, 8000 };
+    static const size_t want[NP] = { 6, 1, 4, 2, 0, 3, 5, 7 };
     struct spool_pack v[NP];
     const struct spool_pack *pv[NP];
     size_t idx[NP];
@@ -72,7 +75,8 @@ static void largest_first_in_buckets(void **state)
 static void largest_with_equal_sizes_and_none(void **state)
 {
     static const int pages[NP] = { 100, 100, 100, 100, 0, 0, 100, 100 };
-    static const uint64_t bytes[NP] = { 0 };
+    static const uint64_t bytes[NP] = { 7 << 20, 6 << 20, 5 << 20, 4200000,
+                                        0, 100, 6000000, 7000000 };
     struct spool_pack v[NP];
     const struct spool_pack *pv[NP];
     size_t idx[NP];
