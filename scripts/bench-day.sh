@@ -2,7 +2,7 @@
 # bench-day.sh — part 5 of `make bench`: a scanner-day through spoold.
 #
 #   scripts/bench-day.sh [--out DIR] [--pages-dir DIR] [--packs 212]
-#                        [--pack-pages 100] [--workers 2] [--poll 1]
+#                        [--pack-pages 100] [--workers 2] [--poll 5]
 #
 # 21,200 A4 300-dpi pages in 212 packs of 100 (the thesis' day), through
 # one spoold node with 2 workers and the full default chain (read, border,
@@ -23,7 +23,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${SPOOLD_BUILD:-$top/build}
 out=$top/bench-out/day pages_dir=$top/bench-out/pages
-packs=212 pack_pages=100 workers=2 poll=1
+packs=212 pack_pages=100 workers=2 poll=5
 while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift 2 ;;
@@ -65,7 +65,6 @@ spool = "$work/spool";
 workers = $workers;
 poll_interval = $poll;
 settle = 0;
-heartbeat = 5;
 keep_done = false;
 min_free_memory = 0;
 min_free_disk = 0;

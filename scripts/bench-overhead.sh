@@ -5,7 +5,7 @@
 # local spool, alternately, --reps times each.
 #
 #   scripts/bench-overhead.sh [--out DIR] [--pages-dir DIR] [--packs 24]
-#                             [--pack-pages 50] [--reps 3] [--poll 1]
+#                             [--pack-pages 50] [--reps 3] [--poll 5]
 #
 # xargs: `cd IN && ls | xargs -P2 -I{} spoolfilter {} OUT/{}`, timed from
 # start to exit (wall) and in CPU (user + sys of xargs and its children).
@@ -14,8 +14,8 @@
 # there; then the packs are renamed into incoming/ at once (t0).  Its
 # throughput is taken while it works, from the first "claimed" to the last
 # "finished" (published) line of its log; the time from t0 to the first
-# claim (seeing the packs: inotify, then a second look one poll later, as
-# the readiness rule wants) is reported separately as latency.  CPU is
+# claim (seeing the packs: inotify, then the second look the readiness
+# rule wants) is reported separately as latency.  CPU is
 # that of spoold and its workers (they are its children) over the run.
 # ratio = daemon pages/s while working / xargs pages/s; target >= 0.97.
 #
@@ -25,7 +25,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${SPOOLD_BUILD:-$top/build}
 out=$top/bench-out/overhead pages_dir=$top/bench-out/pages
-packs=24 pack_pages=50 reps=3 poll=1
+packs=24 pack_pages=50 reps=3 poll=5
 while [ $# -gt 0 ]; do
     case $1 in
         --out) out=$2; shift 2 ;;
@@ -87,7 +87,6 @@ spool = "$work/spool";
 workers = 2;
 poll_interval = $poll;
 settle = 0;
-heartbeat = 5;
 min_free_memory = 0;
 min_free_disk = 0;
 EOF

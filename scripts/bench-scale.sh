@@ -4,7 +4,7 @@
 #
 #   scripts/bench-scale.sh [--out DIR] [--nodes "1 2 4 8"]
 #                          [--sizes "25 50 100 500 1000"] [--page-ms 20]
-#                          [--per-node-s 10] [--poll 0.5] [--strict]
+#                          [--per-node-s 10] [--poll 5] [--strict]
 #                          [--tail] [--claim-orders "hashed largest"]
 #
 # The lab: one spool directory served by a private OpenSSH sftp-server on
@@ -13,6 +13,11 @@
 # options OPERATIONS.md recommends (reconnect,dir_cache=no; --strict: the
 # test suite's options, which also turn off the kernel's attribute and
 # name caches).  Every node runs spoold with workers=1 on its own mount.
+#
+# The nodes run spoold's defaults (poll_interval 5 s, heartbeat 10 s,
+# lease 60 s, claim_order largest) except workers=1, settle=0 (the packs
+# are complete before the nodes start) and no memory/disk reserve (the
+# shared machine's free memory must not pause a run).
 #
 # The work: each pack is a multi-page G4 TIFF of N blank A4 300-dpi pages
 # (~0.5 KB a page: the packs are real TIFFs that the scan parses, but the
@@ -55,7 +60,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${SPOOLD_BUILD:-$top/build}
 out=$top/bench-out/scale
-nodes="1 2 4 8" sizes="25 50 100 500 1000" page_ms=20 per_node=10 poll=0.5
+nodes="1 2 4 8" sizes="25 50 100 500 1000" page_ms=20 per_node=10 poll=5
 strict=0 tail_mode=0 orders="hashed largest"
 while [ $# -gt 0 ]; do
     case $1 in
@@ -133,10 +138,7 @@ spool = "$lab/$1";
 workers = 1;
 poll_interval = $poll;
 settle = 0;
-heartbeat = 2;
-lease = 60;
 grace = 5;
-max_attempts = 3;
 min_free_memory = 0;
 min_free_disk = 0;
 pack_timeout = 600;

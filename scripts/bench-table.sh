@@ -137,7 +137,7 @@ emit() {    # emit MODE
     h "2. Daemon overhead: $(val "$O" packs) packs x $(val "$O" pack_pages) real pages, local spool, $(val "$O" reps) alternating runs each"
     render "$m" <"$work/t2"
     p "throughput ratio spoold / xargs (median of runs): $(fmt '%.3f' "$(val "$O" ratio_median)") (runs: $(fmt '%.3f' "$(val "$O" ratio_min)") .. $(fmt '%.3f' "$(val "$O" ratio_max)")); CPU per page spoold / xargs: $(fmt '%.3f' "$(val "$O" cpu_ratio_median)")."
-    p "spoold's throughput is taken while it works (first claim to last publish); from the drop into incoming/ to its first claim took $(fmt '%.2f' "$(val "$O" latency_median_s)") s (inotify, then the second look one poll_interval=$(val "$O" poll_s) s later that readiness requires)."
+    p "spoold's throughput is taken while it works (first claim to last publish); from the drop into incoming/ to its first claim took $(fmt '%.2f' "$(val "$O" latency_median_s)") s (inotify wakes it at once; readiness needs a second look, which comes max(settle, 0.5 s) later; poll_interval $(val "$O" poll_s) s)."
     h "3. Coordination scaling: one spool over sshfs (private sshd on loopback, one mount per node), workers=1 per node, fixed cost $(awk -F'\t' 'NR == 2 { print $4 }' "$S" 2>/dev/null) ms/page (scripts/bench-scale.sh)"
     [ -f "$work/t3" ] && render "$m" <"$work/t3"
     p "efficiency = (work / nodes) / makespan (ideal 1; thesis at 8 nodes: 0.93); speedup = nodes x efficiency (ideal = nodes; thesis: 7.4 at 8)."
