@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "admit.h"
+#include "testhook.h"
 
 /* ------------------------------------------------------ availability */
 
@@ -37,7 +38,9 @@ void daemon_unavailable(struct daemon *d, const char *why)
 /* First contact with the spool (or again after it was never opened). */
 static int spool_first_open(struct daemon *d, errbuf *e)
 {
-    if (spool_open(&d->sp, d->conf.spool, d->conf.node, NULL, NULL, e) < 0) {
+    void *hook_ctx;
+    const struct spool_ops *ops = testhook_ops(&hook_ctx);
+    if (spool_open(&d->sp, d->conf.spool, d->conf.node, ops, hook_ctx, e) < 0) {
         d->sp = NULL;
         return -1;
     }
