@@ -65,6 +65,7 @@ static const struct key_def keys[] = {
     KEY("broken_after",    K_DURATION, broken_after,    0, 1e7),
     KEY("max_attempts",    K_INT,      max_attempts,    1, 1000),
     KEY("keep_done",       K_BOOL,     keep_done,       0, 0),
+    KEY("allow_root",      K_BOOL,     allow_root,      0, 0),
     KEY("memory_limit",    K_SIZE,     memory_limit,    0, 0),
     KEY("cpu_limit",       K_DURATION, cpu_limit,       0, 1e7),
     KEY("pack_timeout",    K_DURATION, pack_timeout,    0, 1e7),

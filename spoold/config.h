@@ -77,6 +77,7 @@ struct spoold_conf {
                                    and fail it (0 = max(10 x settle, 300)) */
     int max_attempts;
     bool keep_done;             /* keep sources in done/ (else remove) */
+    bool allow_root;            /* run even as root (default: refuse) */
     uint64_t memory_limit;      /* bytes of address space per worker, 0 = none */
     double cpu_limit;           /* s of CPU per worker (RLIMIT_CPU), 0 = none */
     double pack_timeout;        /* s of wall clock per pack, 0 = none */

@@ -368,6 +368,14 @@ int daemon_main(const struct daemon_opts *opts)
         conf_free(&d.conf);
         return 2;
     }
+    if (geteuid() == 0 && !d.conf.allow_root) {
+        log_msg(&d.log, LOG_ERR, "refusing to run as root: run spoold as an "
+                "unprivileged user that belongs to the spool's group (User= "
+                "in spoold.service), or set allow_root = true (or "
+                "--allow-root) if you really mean it");
+        conf_free(&d.conf);
+        return 2;
+    }
     umask((mode_t)d.conf.umask);
     char pl[256];
     log_msg(&d.log, LOG_INFO, "spoold %s starting: node %s, spool %s, "

@@ -19,6 +19,7 @@ static void usage(FILE *fp)
           "  -v, --verbose         debug messages\n"
           "      --check-config    check the configuration, print it, exit\n"
           "      --set KEY=VALUE   override any key of spoold.conf(5)\n"
+          "      --allow-root      run even as root (same as allow_root = true)\n"
           "  overrides: --spool --output --node --workers --poll-interval\n"
           "    --settle --heartbeat --lease --grace --max-attempts\n"
           "    --memory-limit --cpu-limit --pack-timeout --min-free-memory\n"
@@ -26,7 +27,7 @@ static void usage(FILE *fp)
           "  -V, --version, -h, --help\n", fp);
 }
 
-enum { OPT_ONCE = 256, OPT_SET, OPT_CHECK, OPT_KEY };
+enum { OPT_ONCE = 256, OPT_SET, OPT_CHECK, OPT_KEY, OPT_ROOT };
 
 /* Long options that set the configuration key of the same name ('-'
  * read as '_'). */
@@ -38,6 +39,7 @@ static const struct option longopts[] = {
     { "help", no_argument, NULL, 'h' },
     { "set", required_argument, NULL, OPT_SET },
     { "check-config", no_argument, NULL, OPT_CHECK },
+    { "allow-root", no_argument, NULL, OPT_ROOT },
     { "spool", required_argument, NULL, OPT_KEY },
     { "output", required_argument, NULL, OPT_KEY },
     { "node", required_argument, NULL, OPT_KEY },
@@ -90,13 +92,14 @@ static int check_config(const struct daemon_opts *o)
            "poll_interval %g\nsettle %g\nheartbeat %g\nlease %g\ngrace %g\n"
            "max_attempts %d\nkeep_done %s\nmemory_limit %s\ncpu_limit %g\n"
            "pack_timeout %g\nmin_free_memory %s\nmin_free_disk %s\n"
-           "umask %03o\npipeline %s\n",
+           "umask %03o\nallow_root %s\npipeline %s\n",
            c.path ? c.path : "(none)", c.spool, c.output, c.node, c.workers,
            c.poll_interval, c.settle, c.heartbeat, c.lease, c.grace,
            c.max_attempts, c.keep_done ? "true" : "false",
            conf_format_size(c.memory_limit, m, sizeof m), c.cpu_limit,
            c.pack_timeout, conf_format_size(c.min_free_memory, a, sizeof a),
            conf_format_size(c.min_free_disk, b, sizeof b), c.umask,
+           c.allow_root ? "true" : "false",
            conf_pipeline_describe(&c, pl, sizeof pl));
     conf_free(&c);
     return 0;
@@ -130,6 +133,10 @@ int main(int argc, char **argv)
                 return 2;
             break;
         }
+        case OPT_ROOT:
+            if (add_override(&o, "allow_root", strlen("allow_root"), "true") < 0)
+                return 2;
+            break;
         case OPT_KEY:
             if (add_override(&o, longopts[idx].name,
                              strlen(longopts[idx].name), optarg) < 0)

@@ -123,7 +123,8 @@ drop() {
 }
 
 # conf FILE SPOOL [EXTRA LINES...]: a fast test configuration; an extra
-# line "KEY = ..." replaces the default of KEY.
+# line "KEY = ..." replaces the default of KEY.  Tests run as root (CI),
+# which spoold refuses unless allow_root = true: the default here.
 conf() {
     _cf_f=$1 _cf_sp=$2
     shift 2
@@ -131,7 +132,8 @@ conf() {
         echo "spool = \"$_cf_sp\";"
         for _cf_d in 'poll_interval = "300ms";' 'settle = 1;' 'heartbeat = 1;' \
                      'lease = 5;' 'grace = 20;' 'workers = 2;' 'max_attempts = 3;' \
-                     'min_free_memory = 0;' 'min_free_disk = 0;' 'pack_timeout = 120;'; do
+                     'min_free_memory = 0;' 'min_free_disk = 0;' 'pack_timeout = 120;' \
+                     'allow_root = true;'; do
             _cf_k=${_cf_d%% *}
             _cf_over=no
             for _cf_l in "$@"; do
