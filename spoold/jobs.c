@@ -54,7 +54,11 @@ bool jobs_holds(const struct daemon *d, const struct spool_claim *c)
     return false;
 }
 
-/* Builds the job's paths: source, outputs, private work directory. */
+/* Builds the job's paths: source, outputs, private work directory.  The
+ * work directory is tmp/.NODE@w<pid>.<seq>: '@' after the node name makes
+ * it one of this node's private temporary names (spool.h), which
+ * spool_clean_tmp removes when the node starts again after a kill -9 that
+ * left it behind. */
 static int job_paths(struct daemon *d, struct job *j, char *src, size_t len,
                      errbuf *e)
 {
@@ -62,7 +66,7 @@ static int job_paths(struct daemon *d, struct job *j, char *src, size_t len,
         spool_output_paths(d->sp, d->conf.output, &j->claim, &j->out, e) < 0)
         return -1;
     char name[128];
-    snprintf(name, sizeof name, ".%s.w%ld.%u", d->conf.node, (long)getpid(),
+    snprintf(name, sizeof name, ".%s@w%ld.%u", d->conf.node, (long)getpid(),
              ++d->seq);
     return spool_path(d->sp, "tmp", name, j->workdir, sizeof j->workdir, e);
 }
