@@ -68,6 +68,10 @@ bool daemon_spool_ok(struct daemon *d)
         daemon_unavailable(d, e.msg);
         return false;
     }
+    if (spool_check_output(d->sp, d->conf.output, &e) < 0) {
+        daemon_unavailable(d, e.msg);
+        return false;
+    }
     if (d->scan == NULL) {
         daemon_unavailable(d, "out of memory for the scan state");
         return false;
@@ -108,7 +112,8 @@ static void admission_refresh(struct daemon *d)
 
 static bool slot_free(const struct daemon *d)
 {
-    return !d->draining && d->running < d->conf.workers;
+    return !d->draining && d->running < d->conf.workers &&
+           mono_now() >= d->claim_hold;
 }
 
 /* May a pack needing `need` bytes of memory and `bytes` of output be

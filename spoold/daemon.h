@@ -105,6 +105,9 @@ struct daemon {
     bool done;                  /* leave the loop */
     bool once_idle;             /* --once: last cycle found nothing to do */
     char paused_why[256];       /* backpressure, "" if none */
+    double claim_hold;          /* monotonic s: no claims before (a worker
+                                   found the output or spool unusable) */
+    int hold_streak;            /* such holds in a row, for the back-off */
     bool blocked;               /* admission said no in this cycle */
     struct retry_hold holds[DAEMON_MAX_HOLDS];
     int nholds;
@@ -158,6 +161,7 @@ void jobs_retry(struct daemon *d);          /* pending spool calls */
 void jobs_check_deadlines(struct daemon *d, double now);
 void jobs_kill_all(struct daemon *d);       /* shutdown after grace */
 bool jobs_holds(const struct daemon *d, const struct spool_claim *c);
+void jobs_hold_claims(struct daemon *d, const char *why);
 uint64_t jobs_reserved_memory(const struct daemon *d);
 void jobs_hold(struct daemon *d, const char *pack, int attempt);
 bool jobs_held(struct daemon *d, const char *pack, double now);

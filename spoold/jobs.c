@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,36 @@ static int job_paths(struct daemon *d, struct job *j, char *src, size_t len,
     return spool_path(d->sp, "tmp", name, j->workdir, sizeof j->workdir, e);
 }
 
+/* The worker's check before it writes into the output (worker.h). */
+static int output_ok(const void *ctx, errbuf *e)
+{
+    const struct daemon *d = ctx;
+    return spool_check_output(d->sp, d->conf.output, e);
+}
+
+/* Are the spool and the output there?  0, or -1 with the reason. */
+static int shares_ok(struct daemon *d, errbuf *e)
+{
+    struct stat st;
+    if (spool_check_identity(d->sp, e) < 0 ||
+        spool_check_output(d->sp, d->conf.output, e) < 0)
+        return -1;
+    if (stat(d->conf.output, &st) < 0)
+        return err_errno(e, errno, "output directory %s", d->conf.output);
+    return 0;
+}
+
+/* The node cannot work for now (a worker said so, or none could be
+ * started): no claims for a while, longer each time in a row. */
+void jobs_hold_claims(struct daemon *d, const char *why)
+{
+    d->hold_streak++;
+    double wait = backoff_delay(&d->rng, d->conf.poll_interval, 60,
+                                d->hold_streak - 1);
+    d->claim_hold = mono_now() + wait;
+    log_msg(&d->log, LOG_WARNING, "not claiming for %.1f s: %s", wait, why);
+}
+
 int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
               uint64_t bytes, uint64_t need)
 {
@@ -92,15 +123,22 @@ int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
         .attempt = c->attempt, .workdir = j->workdir,
         .out_tif = j->out.tmp_tif, .out_json = j->out.tmp_json,
         .timeout_s = d->conf.pack_timeout,
+        .out_ok = output_ok, .out_ctx = d,
     };
-    if (job_paths(d, j, src, sizeof src, &e) < 0 ||
-        (j->pid = worker_spawn(&wj, &j->fd, &e)) < 0) {
+    bool paths = job_paths(d, j, src, sizeof src, &e) == 0;
+    if (!paths || (j->pid = worker_spawn(&wj, &j->fd, &e)) < 0) {
+        /* Nothing of the pack was tried.  If the spool or the output is
+         * away (or fork failed), that is the node's trouble, not the
+         * pack's: return it without counting the attempt, and wait. */
+        errbuf se;
         j->pid = 0;
-        j->state = JOB_FAIL;
-        j->res.status = WORKER_FAILED;
+        j->state = (!paths && shares_ok(d, &se) == 0) ? JOB_FAIL : JOB_RELEASE;
+        j->res.status = j->state == JOB_FAIL ? WORKER_FAILED : WORKER_UNAVAILABLE;
         snprintf(j->res.reason, sizeof j->res.reason, "cannot start the "
                  "worker: %s", e.msg);
         log_msg(&d->log, LOG_ERR, "%s: %s", c->pack, j->res.reason);
+        if (j->state == JOB_RELEASE)
+            jobs_hold_claims(d, j->res.reason);
         return -1;
     }
     j->state = JOB_RUNNING;
@@ -117,9 +155,14 @@ int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
 static bool job_publish(struct daemon *d, struct job *j)
 {
     errbuf e;
+    if (spool_check_output(d->sp, d->conf.output, &e) < 0) {
+        daemon_unavailable(d, e.msg);   /* publish when it is back */
+        return false;
+    }
     enum spool_outcome o = spool_publish(d->sp, &j->claim, &j->out,
                                          d->conf.keep_done, d->now, &e);
     if (o == SPOOL_WON) {
+        d->hold_streak = 0;
         d->packs_done++;
         d->pages_done += (uint64_t)j->res.pages;
         d->m.packs_done++;
@@ -172,15 +215,18 @@ static bool job_fail(struct daemon *d, struct job *j)
     return false;
 }
 
-/* Returns a claim without consuming the attempt (shutdown). */
+/* Returns a claim without consuming the attempt (shutdown, or the node
+ * could not do the work: WORKER_UNAVAILABLE). */
 static bool job_release(struct daemon *d, struct job *j)
 {
     errbuf e;
+    const char *why = j->res.status == WORKER_UNAVAILABLE ? j->res.reason
+                      : "node shutting down";
     enum spool_outcome o = spool_release(d->sp, &j->claim, false, d->now,
-                                         "node shutting down", &e);
+                                         why, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
-        log_msg(&d->log, LOG_INFO, "released %s (attempt %d not counted)",
-                j->claim.pack, j->claim.attempt);
+        log_msg(&d->log, LOG_INFO, "released %s (attempt %d not counted): %s",
+                j->claim.pack, j->claim.attempt, why);
         return true;
     }
     if (j->retries++ == 0)
@@ -248,10 +294,12 @@ static void job_ended(struct daemon *d, struct job *j, int wstatus)
     d->once_idle = false;   /* a retry may be waiting now: look again */
     if (j->res.status == WORKER_OK)
         j->state = JOB_PUBLISH;
-    else if (j->killed)
+    else if (j->killed || j->res.status == WORKER_UNAVAILABLE)
         j->state = JOB_RELEASE;
     else
         j->state = JOB_FAIL;
+    if (j->res.status == WORKER_UNAVAILABLE && !j->killed)
+        jobs_hold_claims(d, j->res.reason);
     log_msg(&d->log, LOG_DEBUG, "worker %ld for %s ended: %s", (long)x.wstatus,
             j->claim.pack, j->res.status == WORKER_OK ? "ok" : j->res.reason);
 }

@@ -15,8 +15,11 @@
  * Failures: a first filter pass that fails is re-checked by decoding every
  * page of the pack without filters; if that fails too (for a reason other
  * than memory), the input itself is bad and WORKER_BAD_INPUT says so, since
- * it would fail the same way on every node.  Everything else is a failed
- * attempt (WORKER_FAILED).
+ * it would fail the same way on every node.  A failure of the shared file
+ * systems rather than of the pack (the spool or the output unreachable or
+ * full: about_infrastructure) is WORKER_UNAVAILABLE, so that a flapping
+ * mount or a full disk never uses up a good pack's attempts nor passes for
+ * bad input.  Everything else is a failed attempt (WORKER_FAILED).
  */
 #include "worker.h"
 
@@ -267,6 +270,20 @@ static bool about_memory(const char *msg)
            strstr(msg, strerror(ENOMEM)) != NULL;
 }
 
+/* True if an error message is about the file systems the worker reads and
+ * writes rather than about the pack: a mount gone or stale (sshfs reports
+ * ENOTCONN or ECONNABORTED, NFS ESTALE, either EIO during a partition), a
+ * full or read-only file system. */
+static bool about_infrastructure(const char *msg)
+{
+    static const int errs[] = { ENOTCONN, ECONNABORTED, ESTALE, EIO, ENOSPC,
+                                EDQUOT, EROFS };
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
+        if (strstr(msg, strerror(errs[i])) != NULL)
+            return true;
+    return false;
+}
+
 static enum worker_status filter_step(struct run *run, int i, const char *out)
 {
     const struct pipeline_step *st = &run->job->conf->steps[i];
@@ -295,10 +312,16 @@ static enum worker_status filter_step(struct run *run, int i, const char *out)
     free(pages);
     if (rc == 0)
         return WORKER_OK;
+    if (about_infrastructure(e.msg))
+        return fail(run, WORKER_UNAVAILABLE, "filters: %s", e.msg);
     if (run->at_pack) {
         errbuf de;
-        if (decode_check(in, &st->chain.read, &de) < 0 && !about_memory(de.msg))
+        if (decode_check(in, &st->chain.read, &de) < 0 && !about_memory(de.msg)) {
+            if (about_infrastructure(de.msg))
+                return fail(run, WORKER_UNAVAILABLE, "reading the pack: %s",
+                            de.msg);
             return fail(run, WORKER_BAD_INPUT, "bad input: %s", de.msg);
+        }
     }
     char lim[16];
     if (about_memory(e.msg) && run->job->conf->memory_limit > 0)
@@ -517,10 +540,14 @@ static enum worker_status finish(struct run *run)
     mode_t mode = 0666 & ~(mode_t)job->conf->umask;
     char json[4200];
     snprintf(json, sizeof json, "%s/out.json", job->workdir);
+    if (job->out_ok != NULL && job->out_ok(job->out_ctx, &e) < 0)
+        return fail(run, WORKER_UNAVAILABLE, "%s", e.msg);
     if (write_report(run, json, mode, &e) < 0 ||
         move_result(json, job->out_json, mode, &e) < 0 ||
         move_result(run->cur, job->out_tif, mode, &e) < 0)
-        return fail(run, WORKER_FAILED, "%s", e.msg);
+        return fail(run, about_infrastructure(e.msg) ? WORKER_UNAVAILABLE
+                                                     : WORKER_FAILED,
+                    "%s", e.msg);
     run->r->status = WORKER_OK;
     return WORKER_OK;
 }
@@ -534,9 +561,11 @@ enum worker_status pipeline_run(const struct worker_job *job,
     errbuf e;
     bool bad = false;
     if (mkdir(job->workdir, 0700) < 0 && errno != EEXIST)
-        fail(&run, WORKER_FAILED, "mkdir %s: %s", job->workdir, strerror(errno));
+        fail(&run, WORKER_UNAVAILABLE, "mkdir %s: %s", job->workdir,
+             strerror(errno));
     else if (pack_inputs(job, &run.pack, &bad, &e) < 0)
-        fail(&run, bad ? WORKER_BAD_INPUT : WORKER_FAILED, "%s", e.msg);
+        fail(&run, bad ? WORKER_BAD_INPUT : about_infrastructure(e.msg)
+                   ? WORKER_UNAVAILABLE : WORKER_FAILED, "%s", e.msg);
     else if ((run.rep.fp = open_memstream(&run.rep.steps,
                                           &run.rep.steps_len)) == NULL)
         fail(&run, WORKER_FAILED, "open_memstream: %s", strerror(errno));

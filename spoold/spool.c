@@ -109,6 +109,63 @@ int spool_check_identity(struct spool *sp, errbuf *e)
     return 0;
 }
 
+/* True if OUTDIR is ROOT/out or lies under ROOT/ (by name: a vanished
+ * mount cannot be asked where it was). */
+static bool output_inside(const struct spool *sp, const char *outdir)
+{
+    if (outdir == NULL)
+        return true;
+    size_t n = strlen(sp->root), m = strlen(outdir);
+    while (m > 1 && outdir[m - 1] == '/')
+        m--;
+    return m > n && strncmp(outdir, sp->root, n) == 0 && outdir[n] == '/';
+}
+
+int spool_check_output(struct spool *sp, const char *outdir, errbuf *e)
+{
+    if (output_inside(sp, outdir))
+        return 0;
+    char path[SP_PATH_MAX], *buf, id[33];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", outdir,
+                         SPOOL_OUTPUT_MARKER) >= sizeof path)
+        return err_set(e, "output path too long");
+    errbuf e2;
+    struct stat st;
+    if (sp_lstat(sp, path, &st) < 0) {
+        if (errno != ENOENT)
+            return err_errno(e, errno, "output %s unavailable: %s", outdir,
+                             path);
+        return err_set(e, "output %s is not this spool's output: no %s (a "
+                       "vanished mount? a new output directory needs "
+                       "`spoolctl init --output %s %s`)", outdir,
+                       SPOOL_OUTPUT_MARKER, outdir, sp->root);
+    }
+    if (sp_read_file(sp, path, 255, &buf, NULL, &e2) < 0)
+        return err_set(e, "output %s unavailable: %s", outdir, e2.msg);
+    int rc = parse_id(buf, id, &e2);
+    free(buf);
+    if (rc < 0)
+        return err_set(e, "%s: %s", path, e2.msg);
+    if (strcmp(id, sp->id) != 0)
+        return err_set(e, "output %s belongs to another spool (%s names "
+                       "spool %s, this is %s)", outdir, path, id, sp->id);
+    return 0;
+}
+
+/* Writes OUTDIR/.spool-output, a copy of the spool's identity text. */
+static int write_output_marker(struct spool *sp, const char *outdir, errbuf *e)
+{
+    char text[256], id[33], tmp[SP_PATH_MAX], final[SP_PATH_MAX];
+    if (read_identity(sp, text, sizeof text, id, e) < 0)
+        return -1;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s.tmp", outdir,
+                         SPOOL_OUTPUT_MARKER) >= sizeof tmp ||
+        (size_t)snprintf(final, sizeof final, "%s/%s", outdir,
+                         SPOOL_OUTPUT_MARKER) >= sizeof final)
+        return err_set(e, "output path too long");
+    return sp_write_replace(sp, tmp, final, text, strlen(text), e);
+}
+
 int sp_path(const struct spool *sp, const char *dir, const char *name,
             char *buf, errbuf *e)
 {
@@ -241,6 +298,8 @@ int spool_init(const char *root, const struct spool_init_opts *o,
     }
     if (rc == 0 && have_id == 0)
         rc = write_new_identity(&sp, e);
+    if (rc == 0 && o->out_dir && !output_inside(&sp, o->out_dir))
+        rc = write_output_marker(&sp, o->out_dir, e);
     free(sp.root);
     return rc;
 }

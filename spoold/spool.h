@@ -157,6 +157,18 @@ const char *spool_id(const struct spool *sp);     /* the 32 hex digits */
  * reason.  The daemon calls it every poll and stops claiming on -1. */
 int spool_check_identity(struct spool *sp, errbuf *e);
 
+/* Checks that OUTDIR (NULL: ROOT/out) is this spool's output.  An output
+ * inside the spool (ROOT/out, or any path under ROOT/) shares the spool's
+ * mount, so the spool's identity vouches for it: 0.  Any other directory
+ * must hold OUTDIR/.spool-output, a copy of the spool's .spool-id written
+ * by `spoolctl init --output OUTDIR ROOT`: if it is missing, unreadable or
+ * names another spool, -1 with the reason.  This is what keeps a vanished
+ * output mount (whose mount point is then an empty local directory that
+ * accepts writes) from swallowing published packs: the daemon checks it
+ * every poll and before every publish, the worker before it writes. */
+#define SPOOL_OUTPUT_MARKER ".spool-output"
+int spool_check_output(struct spool *sp, const char *outdir, errbuf *e);
+
 /* Builds "ROOT/DIR/NAME" (NAME may be NULL: "ROOT/DIR") into buf.
  * Returns 0, or -1 if it does not fit. */
 int spool_path(const struct spool *sp, const char *dir, const char *name,
@@ -175,7 +187,9 @@ struct spool_init_opts {
 };
 
 /* Creates ROOT (if missing), incoming/ claimed/ done/ failed/ nodes/ tmp/
- * out/ and .spool-id ("spoold-spool 1 <32 hex> <unix time> <host>").  On an
+ * out/ and .spool-id ("spoold-spool 1 <32 hex> <unix time> <host>"); with
+ * out_dir, also out_dir/ and out_dir/.spool-output (a copy of .spool-id:
+ * see spool_check_output).  On an
  * existing spool with a valid id: creates missing directories, keeps the
  * id, returns 0.  Refuses a non-empty directory without .spool-id unless
  * force.  Modes: 0777 & ~umask (dirs), 0666 & ~umask (.spool-id). */

@@ -47,7 +47,8 @@ int worker_result_format(const struct worker_result *r, char *buf, size_t len)
             n += snprintf(buf + n, len - (size_t)n, "\n");
     } else
         n = snprintf(buf, len, "%s %.3f %.3f %s\n",
-                     r->status == WORKER_BAD_INPUT ? "bad" : "fail",
+                     r->status == WORKER_BAD_INPUT ? "bad" :
+                     r->status == WORKER_UNAVAILABLE ? "unavail" : "fail",
                      r->ms, r->cpu_ms, reason[0] ? reason : "unknown error");
     return (n < 0 || (size_t)n >= len) ? -1 : n;
 }
@@ -78,13 +79,15 @@ int worker_result_parse(const char *text, size_t len, struct worker_result *r)
         return 0;
     }
     bool bad = strncmp(line, "bad ", 4) == 0;
-    if (!bad && strncmp(line, "fail ", 5) != 0)
+    bool unavail = strncmp(line, "unavail ", 8) == 0;
+    if (!bad && !unavail && strncmp(line, "fail ", 5) != 0)
         return -1;
-    const char *p = line + (bad ? 4 : 5);
+    const char *p = line + (bad ? 4 : unavail ? 8 : 5);
     if (sscanf(p, "%lf %lf %n", &r->ms, &r->cpu_ms, &off) != 2 || off == 0 ||
         p[off] == '\0')
         return -1;
-    r->status = bad ? WORKER_BAD_INPUT : WORKER_FAILED;
+    r->status = bad ? WORKER_BAD_INPUT : unavail ? WORKER_UNAVAILABLE
+                                                 : WORKER_FAILED;
     snprintf(r->reason, sizeof r->reason, "%s", p + off);
     return 0;
 }

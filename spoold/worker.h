@@ -31,6 +31,12 @@ enum worker_status {
     WORKER_OK = 0,          /* output and report written */
     WORKER_FAILED = 1,      /* a failed attempt: retry (maybe elsewhere) */
     WORKER_BAD_INPUT = 2,   /* the pack does not decode: fails everywhere */
+    WORKER_UNAVAILABLE = 3, /* the node could not do the work, through no
+                               fault of the pack: the output or the spool
+                               went away (ENOTCONN, EIO, ESTALE, the output
+                               marker gone) or is full (ENOSPC, EDQUOT).
+                               The claim is returned without counting the
+                               attempt: the pack waits for a node that can */
 };
 
 struct worker_result {
@@ -59,6 +65,11 @@ struct worker_job {
     bool own_group;         /* the process leads a group of its own (the
                                forked worker): exec steps may kill what
                                they leave behind in it */
+    /* Checked just before the results are written into the output
+     * directory (NULL: no check): -1 with the reason if the output is
+     * not the spool's any more (spool_check_output: a vanished mount). */
+    int (*out_ok)(const void *ctx, errbuf *e);
+    const void *out_ctx;
 };
 
 /* Forks the worker for job.  Returns its pid (a process group leader) and
@@ -72,7 +83,8 @@ enum worker_status pipeline_run(const struct worker_job *job,
                                 struct worker_result *r);
 
 /* The result line: "ok PAGES MS CPU_MS STAGE_MS*8\n", "fail MS CPU_MS
- * REASON\n" or "bad MS CPU_MS REASON\n" (reason on one line). */
+ * REASON\n", "bad MS CPU_MS REASON\n" or "unavail MS CPU_MS REASON\n"
+ * (reason on one line). */
 int worker_result_format(const struct worker_result *r, char *buf,
                          size_t len);
 int worker_result_parse(const char *text, size_t len, struct worker_result *r);

@@ -1,0 +1,197 @@
+/*
+ * test_chaos_fixes.c — regression tests for what the fault harness
+ * (tests/chaos/) found, at the unit level:
+ *  - an output directory outside the spool must carry the spool's
+ *    .spool-output marker (spool_check_output), so that a vanished output
+ *    mount, whose mount point is then an empty local directory that
+ *    accepts writes, is noticed instead of swallowing published packs;
+ *  - a worker that cannot reach the output (the marker check fails) or
+ *    its work directory says WORKER_UNAVAILABLE ("unavail" on the result
+ *    line), which the daemon returns without counting the attempt.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "pageio.h"
+#include "spool.h"
+#include "worker.h"
+
+struct fx {
+    char dir[64], spool[128], out[128], other[128];
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_chaos_fixes.XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->spool, sizeof f->spool, "%s/spool", f->dir);
+    snprintf(f->out, sizeof f->out, "%s/out", f->dir);
+    snprintf(f->other, sizeof f->other, "%s/other", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static void init(const char *root, const char *out)
+{
+    struct spool_init_opts o = { .out_dir = out };
+    errbuf e;
+    if (spool_init(root, &o, NULL, NULL, &e) < 0)
+        fail_msg("spool_init %s: %s", root, e.msg);
+}
+
+static void output_outside_the_spool_needs_its_marker(void **state)
+{
+    struct fx *f = *state;
+    init(f->spool, NULL);
+    struct spool *sp;
+    errbuf e;
+    assert_int_equal(spool_open(&sp, f->spool, "n1", NULL, NULL, &e), 0);
+
+    /* inside the spool: the spool's own identity vouches for it */
+    char in[200];
+    snprintf(in, sizeof in, "%s/out", f->spool);
+    assert_int_equal(spool_check_output(sp, NULL, &e), 0);
+    assert_int_equal(spool_check_output(sp, in, &e), 0);
+    snprintf(in, sizeof in, "%s/elsewhere/deep/", f->spool);
+    assert_int_equal(spool_check_output(sp, in, &e), 0);
+
+    /* outside, without the marker: the "empty local directory" case */
+    assert_int_equal(mkdir(f->out, 0755), 0);
+    assert_int_equal(spool_check_output(sp, f->out, &e), -1);
+    assert_non_null(strstr(e.msg, "not this spool's output"));
+    assert_non_null(strstr(e.msg, "spoolctl init --output"));
+    /* a directory whose name merely starts like the spool's is outside */
+    char lookalike[200];
+    snprintf(lookalike, sizeof lookalike, "%s-out", f->spool);
+    assert_int_equal(mkdir(lookalike, 0755), 0);
+    assert_int_equal(spool_check_output(sp, lookalike, &e), -1);
+
+    /* spoolctl init --output on the existing spool writes the marker */
+    init(f->spool, f->out);
+    assert_int_equal(spool_check_output(sp, f->out, &e), 0);
+
+    /* another spool's output is refused */
+    char root2[200], out2[200];
+    snprintf(root2, sizeof root2, "%s/spool2", f->dir);
+    snprintf(out2, sizeof out2, "%s/out2", f->dir);
+    init(root2, out2);
+    assert_int_equal(spool_check_output(sp, out2, &e), -1);
+    assert_non_null(strstr(e.msg, "another spool"));
+
+    /* the marker gone (the mount vanished): refused again */
+    char marker[300];
+    snprintf(marker, sizeof marker, "%s/%s", f->out, SPOOL_OUTPUT_MARKER);
+    assert_int_equal(unlink(marker), 0);
+    assert_int_equal(spool_check_output(sp, f->out, &e), -1);
+    spool_close(sp);
+}
+
+static void unavailable_result_line(void **state)
+{
+    struct worker_result r = { .status = WORKER_UNAVAILABLE, .ms = 2,
+                               .cpu_ms = 1 };
+    snprintf(r.reason, sizeof r.reason, "output gone");
+    char line[600];
+    int n = worker_result_format(&r, line, sizeof line);
+    assert_true(n > 0);
+    assert_memory_equal(line, "unavail ", 8);
+    struct worker_result back;
+    assert_int_equal(worker_result_parse(line, (size_t)n, &back), 0);
+    assert_int_equal(back.status, WORKER_UNAVAILABLE);
+    assert_string_equal(back.reason, "output gone");
+    /* only believed with the matching exit status */
+    struct worker_exit x = { .wstatus = 3 << 8, .text = line, .len = (size_t)n };
+    worker_judge(&x, &back);
+    assert_int_equal(back.status, WORKER_UNAVAILABLE);
+    x.wstatus = 1 << 8;
+    worker_judge(&x, &back);
+    assert_int_equal(back.status, WORKER_FAILED);
+}
+
+static int refuse(const void *ctx, errbuf *e)
+{
+    return err_set(e, "output %s is not this spool's output", (const char *)ctx);
+}
+
+static void write_page(const char *path)
+{
+    struct page_writer *wr;
+    page pg;
+    errbuf e;
+    assert_int_equal(page_writer_open(&wr, path, &e), 0);
+    assert_int_equal(page_alloc(&pg, 64, 40, 300, 300, 0, &e), 0);
+    page_fill_rect(&pg, 4, 4, 20, 10, 1);
+    assert_int_equal(page_writer_add(wr, &pg, &e), 0);
+    page_free(&pg);
+    assert_int_equal(page_writer_commit(wr, &e), 0);
+}
+
+static void worker_does_not_write_into_a_foreign_output(void **state)
+{
+    struct fx *f = *state;
+    char pack[200], work[200], tif[200], json[200];
+    snprintf(pack, sizeof pack, "%s/p.tif@n1", f->dir);
+    snprintf(work, sizeof work, "%s/.n1@w1.1", f->dir);
+    snprintf(tif, sizeof tif, "%s/.p.n1.tif.tmp", f->dir);
+    snprintf(json, sizeof json, "%s/.p.n1.json.tmp", f->dir);
+    write_page(pack);
+    struct spoold_conf c;
+    errbuf e;
+    conf_defaults(&c);
+    assert_int_equal(conf_set(&c, "spool", f->dir, &e), 0);
+    assert_int_equal(conf_set(&c, "node", "n1", &e), 0);
+    assert_int_equal(conf_load_string(&c, "pipeline = ();", "t.conf", &e), 0);
+    assert_int_equal(conf_finish(&c, &e), 0);
+    struct worker_job job = {
+        .conf = &c, .pack = "p.tif", .src = pack, .attempt = 1,
+        .workdir = work, .out_tif = tif, .out_json = json,
+        .out_ok = refuse, .out_ctx = f->out,
+    };
+    struct worker_result r;
+    assert_int_equal(pipeline_run(&job, &r), WORKER_UNAVAILABLE);
+    assert_non_null(strstr(r.reason, "not this spool's output"));
+    struct stat st;
+    assert_int_equal(stat(tif, &st), -1);
+    assert_int_equal(stat(json, &st), -1);
+
+    /* and a work directory that cannot be made (the spool's tmp/ gone) */
+    snprintf(work, sizeof work, "%s/gone/.n1@w1.2", f->dir);
+    job.out_ok = NULL;
+    assert_int_equal(pipeline_run(&job, &r), WORKER_UNAVAILABLE);
+    conf_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(output_outside_the_spool_needs_its_marker, setup, teardown),
+        cmocka_unit_test(unavailable_result_line),
+        cmocka_unit_test_setup_teardown(worker_does_not_write_into_a_foreign_output, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
