@@ -25,6 +25,21 @@
 #     call twice and after a failed lab_up.  Stops only the processes whose
 #     pids the lab recorded.
 #
+# For the fault harness (tests/chaos/), additive:
+# LAB_LISTEN_EXTRA="ADDR..." (set before lab_up)
+#     sshd also listens on these local addresses (e.g. the host ends of
+#     veth pairs into network namespaces) and known_hosts accepts them.
+# lab_sshd_restart STATE
+#     Kills the private sshd and every session process it forked (so each
+#     sshfs connection drops, as when the server reboots), then starts it
+#     again on the same port, keys and configuration.
+# lab_mount_fg STATE REMOTE MNT PIDFILE [ADDR]
+#     Like lab_mount, but sshfs runs in the foreground as a background job
+#     of the caller (its pid in PIDFILE, so that it alone can be killed),
+#     connects to ADDR (default 127.0.0.1), and is started through the
+#     command prefix in $LAB_WRAP if set (e.g. "nsenter --net=... faketime
+#     -f +1h").  Not recorded in STATE/mounts: the caller unmounts it.
+#
 # Needs: sshfs, fuse3, openssh-server, openssh-client, iproute2 (ss),
 # util-linux (mountpoint); root and /dev/fuse.  sshd needs its privilege
 # separation directory /run/sshd, which the lab creates if missing (a
@@ -96,6 +111,10 @@ MaxStartups 64
 MaxSessions 64
 Subsystem sftp $LAB_SFTP
 EOF
+    for a in ${LAB_LISTEN_EXTRA-}; do
+        echo "ListenAddress $a" >>"$st/sshd_config"
+        echo "[$a]:$port $(cut -d' ' -f1,2 "$st/host_key.pub")" >>"$st/known_hosts"
+    done
     cat >"$st/ssh_config" <<EOF
 Host lab
     HostName 127.0.0.1
@@ -160,6 +179,65 @@ lab_mount() {
         sleep 0.1
     done
     echo "$mnt" >>"$st/mounts"
+}
+
+# lab_descendants PID: every descendant of PID.
+lab_descendants() {
+    for _ld_c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        echo "$_ld_c"
+        lab_descendants "$_ld_c"
+    done
+}
+
+lab_sshd_restart() {
+    st=$1
+    [ -f "$st/sshd.pids" ] || { lab_log "no sshd to restart"; return 1; }
+    pid=$(cat "$st/sshd.pids")
+    # shellcheck disable=SC2046
+    kill -KILL "$pid" $(lab_descendants "$pid") 2>/dev/null
+    wait "$pid" 2>/dev/null
+    tries=0
+    while [ $tries -lt 50 ]; do
+        tries=$((tries + 1))
+        "$LAB_SSHD" -D -e -f "$st/sshd_config" 2>>"$st/sshd.log" &
+        echo $! >"$st/sshd.pids"
+        i=0
+        while [ $i -lt 50 ]; do
+            ssh -F "$st/ssh_config" lab true 2>>"$st/ssh.log" && return 0
+            kill -0 "$(cat "$st/sshd.pids")" 2>/dev/null || break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        # the port may still be held for a moment: try again
+        kill "$(cat "$st/sshd.pids")" 2>/dev/null
+        wait "$(cat "$st/sshd.pids")" 2>/dev/null
+        sleep 0.2
+    done
+    lab_log "cannot restart sshd: $(tail -n 3 "$st/sshd.log")"
+    return 1
+}
+
+lab_mount_fg() {
+    st=$1 remote=$2 mnt=$3 pidfile=$4 addr=${5:-127.0.0.1}
+    mkdir -p "$mnt"
+    # shellcheck disable=SC2086
+    ${LAB_WRAP-} sshfs -f -F "$st/ssh_config" "lab:$remote" "$mnt" \
+        -o HostName="$addr" \
+        -o reconnect,dir_cache=no,entry_timeout=0,attr_timeout=0,negative_timeout=0 \
+        -o ServerAliveInterval=5,ServerAliveCountMax=3 \
+        2>>"$st/sshfs.log" &
+    echo $! >"$pidfile"
+    i=0
+    while ! mountpoint -q "$mnt"; do
+        i=$((i + 1))
+        if [ $i -gt 150 ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            lab_log "sshfs $mnt failed: $(tail -n 2 "$st/sshfs.log")"
+            kill "$(cat "$pidfile")" 2>/dev/null
+            return 1
+        fi
+        sleep 0.1
+    done
+    return 0
 }
 
 lab_up() {
