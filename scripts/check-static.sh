@@ -11,9 +11,13 @@ for m in "$top"/man/*.[0-9]; do
         echo "man: $m:"; echo "$out"; rc=1
     fi
 done
-for s in "$top"/scripts/*.sh "$top"/scripts/spoold-cron "$top"/tests/*.sh "$top"/tests/integration/*.sh "$top"/tests/lib/*.sh; do
-    [ -e "$s" ] || continue
-    sh -n "$s" || { echo "syntax: $s"; rc=1; }
+for s in "$top"/scripts/*.sh "$top"/scripts/spoold-cron "$top"/tests/*.sh "$top"/tests/integration/*.sh "$top"/tests/lib/*.sh \
+         "$top"/tests/chaos/*; do
+    [ -f "$s" ] || continue
+    case $(head -n 1 "$s") in
+        *bash*) bash -n "$s" || { echo "syntax: $s"; rc=1; } ;;
+        *) sh -n "$s" || { echo "syntax: $s"; rc=1; } ;;
+    esac
 done
 # systemd units: `systemd-analyze verify` works without systemd as PID 1
 # (CI containers) and checks keys, values, dependencies and that ExecStart
