@@ -2,8 +2,9 @@
 #
 #   make            build the three programs into build/
 #   make check      install missing packages (scripts/deps.sh), build with
-#                   -Werror, run unit tests, integration tests, and the same
-#                   again under ASan+UBSan
+#                   -Werror, run unit tests, integration tests, the daemon
+#                   under valgrind, the same tests again under ASan+UBSan,
+#                   and a 10-second fuzz smoke run of every fuzz target
 #   make demo       set up everything and run two nodes on built-in samples
 #   make bench      benchmarks (never part of check)
 #   make install    programs, man pages, systemd units, examples (PREFIX,
@@ -74,7 +75,8 @@ PROGS       := $(foreach m,$(wildcard $(FILTER_MAINS) $(SPOOL_MAINS)),$(BUILD)/$
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check check-unit check-integration check-san check-static deps demo \
+.PHONY: all check check-unit check-integration check-san check-static check-valgrind \
+        check-fuzz deps demo \
         bench bench-filters fuzz install uninstall clean tools
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -120,8 +122,9 @@ deps:
 	scripts/deps.sh
 
 check: deps
-	$(MAKE) check-unit check-integration check-static
+	$(MAKE) check-unit check-integration check-static check-valgrind
 	$(MAKE) SAN=1 check-unit check-integration
+	$(MAKE) check-fuzz
 
 check-unit: $(UNIT_BINS)
 	tests/run-unit.sh $(UNIT_BINS)
@@ -131,6 +134,16 @@ check-integration: all
 
 check-static:
 	scripts/check-static.sh
+
+# the daemon under valgrind memcheck through two integration tests (the
+# plain build: valgrind and ASan do not mix)
+check-valgrind: all
+	tests/check-valgrind.sh $(BUILD)
+
+# a fuzz smoke run: every tests/fuzz/fuzz_*.c target for FUZZ_SECONDS
+# (default here 10 s; make fuzz runs them for 60 s each)
+check-fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 # ---------------------------------------------------------------- the rest
 

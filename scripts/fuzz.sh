@@ -24,6 +24,9 @@ pkg_cflags=$(pkg-config --cflags $pkgs) || exit 1
 # shellcheck disable=SC2086
 pkg_libs=$(pkg-config --libs $pkgs) || exit 1
 
+# leaks of libraries that are not ours (each explained in the file)
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0}
+export LSAN_OPTIONS
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (scripts/deps.sh installs clang)" >&2; exit 1; }
 mkdir -p "$out/obj" "$out/crashes" || exit 1
 

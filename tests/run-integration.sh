@@ -5,6 +5,11 @@
 # 77 is reported as skipped; CI=true turns skips into failures, because CI
 # must run every test.
 set -u
+# sanitizer builds (make SAN=1): stop at the first report, with a stack
+ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")" && pwd)/fuzz/lsan.supp:print_suppressions=0}
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build="$top/$build" ;; esac

@@ -54,11 +54,29 @@ t_stop_all() {
     : >"$T_PIDS"
 }
 
+# t_sanitizer_check: a sanitizer report in any log of this test fails it
+# (the daemons' and workers' stderr go to $SCRATCH/*.log; under make
+# SAN=1 the programs are built with ASan+UBSan, and a report there is a
+# bug even when the test's own checks pass).
+t_sanitizer_check() {
+    _sc_hits=$(grep -l -a -E 'runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|UndefinedBehaviorSanitizer' \
+        "$SCRATCH"/*.log 2>/dev/null)
+    [ -z "$_sc_hits" ] && return 0
+    for _sc_f in $_sc_hits; do
+        echo "FAIL: sanitizer report in $_sc_f:" >&2
+        grep -a -E -m 5 -A 8 'runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer' "$_sc_f" >&2
+    done
+    return 1
+}
+
 t_cleanup() {
+    _tc_rc=$?
     t_stop_all
     if [ -n "$T_LAB" ]; then
         lab_down "$T_LAB"
     fi
+    t_sanitizer_check || exit 1
+    exit $_tc_rc
 }
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
