@@ -63,6 +63,9 @@ struct read_opts {
     double default_dpi;     /* used when a file has no resolution tag */
     uint64_t max_pixels;    /* refuse larger pages before allocating */
     enum binarize_method binarize;
+    bool no_follow;         /* page_reader_open refuses a symlink (O_NOFOLLOW):
+                               spoold's workers read only what is in the
+                               spool, never what a link points to */
 };
 
 struct chain_opts {

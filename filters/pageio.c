@@ -86,9 +86,13 @@ int page_reader_open(struct page_reader **out, const char *path,
     *out = NULL;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is then
      * refused as not a regular file); reads of regular files ignore it */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fl = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (o != NULL && o->no_follow)
+        fl |= O_NOFOLLOW;
+    int fd = open(path, fl);
     if (fd < 0)
-        return err_errno(e, errno, "cannot open");
+        return err_errno(e, errno, errno == ELOOP && (fl & O_NOFOLLOW)
+                         ? "cannot open (a symbolic link)" : "cannot open");
     int rc = page_reader_open_fd(out, fd, path, o, e);
     close(fd);  /* read-only; the reader holds its own duplicate */
     return rc;

@@ -19,7 +19,9 @@ struct page_writer;
  * TIFF (bilevel in any compression libtiff decodes, strips or tiles; 8/16-bit
  * grey, palette and RGB binarized with o->binarize), PBM/PGM/PPM (P1-P6,
  * several images per file allowed) and PNG.  Pages larger than
- * o->max_pixels are refused before anything of their size is allocated. */
+ * o->max_pixels are refused before anything of their size is allocated.
+ * With o->no_follow a symbolic link is refused (O_NOFOLLOW); a FIFO or a
+ * device is always refused, without blocking. */
 int page_reader_open(struct page_reader **rd, const char *path,
                      const struct read_opts *o, errbuf *e);
 

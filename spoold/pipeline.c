@@ -287,6 +287,10 @@ static bool about_infrastructure(const char *msg)
 static enum worker_status filter_step(struct run *run, int i, const char *out)
 {
     const struct pipeline_step *st = &run->job->conf->steps[i];
+    /* read only what is in the spool: a member swapped for a symlink
+     * after the listing is refused, not followed out of the spool */
+    struct chain_opts co = st->chain;
+    co.read.no_follow = true;
     struct inputs one = { 0 };
     char *onev[1] = { run->cur };
     if (!run->at_pack) {
@@ -302,7 +306,7 @@ static enum worker_status filter_step(struct run *run, int i, const char *out)
     errbuf e;
     double t0 = mono_now();
     int rc = chain_clean_files((const char *const *)in->v, in->n, out,
-                               &st->chain, pfp, &e);
+                               &co, pfp, &e);
     double ms = (mono_now() - t0) * 1000;
     fclose(pfp);
     if (rc == 0) {
@@ -316,7 +320,7 @@ static enum worker_status filter_step(struct run *run, int i, const char *out)
         return fail(run, WORKER_UNAVAILABLE, "filters: %s", e.msg);
     if (run->at_pack) {
         errbuf de;
-        if (decode_check(in, &st->chain.read, &de) < 0 && !about_memory(de.msg)) {
+        if (decode_check(in, &co.read, &de) < 0 && !about_memory(de.msg)) {
             if (about_infrastructure(de.msg))
                 return fail(run, WORKER_UNAVAILABLE, "reading the pack: %s",
                             de.msg);
@@ -424,13 +428,21 @@ static enum worker_status run_steps(struct run *run)
 /* ------------------------------------------------------------ results */
 
 /* Copies a file (when a rename would cross file systems): write, fsync,
- * checked close. */
+ * checked close.  TO is a temporary name in a shared directory (the
+ * output): whatever is there is removed and the file made anew with
+ * O_EXCL, so that a symlink or FIFO planted there is never followed. */
 static int copy_file(const char *from, const char *to, mode_t mode, errbuf *e)
 {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return err_errno(e, errno, "open %s", from);
-    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (unlink(to) < 0 && errno != ENOENT) {
+        int err = errno;
+        close(in);
+        return err_errno(e, err, "remove %s", to);
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   mode);
     if (out < 0) {
         int err = errno;
         close(in);
@@ -528,6 +540,7 @@ static enum worker_status finish(struct run *run)
     errbuf e;
     struct page_reader *rd;
     struct read_opts ro = job->conf->read;
+    ro.no_follow = true;
     if (page_reader_open(&rd, run->cur, &ro, &e) < 0)
         return fail(run, WORKER_FAILED, "the pipeline's output is not a "
                     "readable image: %s", e.msg);
@@ -552,6 +565,22 @@ static enum worker_status finish(struct run *run)
     return WORKER_OK;
 }
 
+/* Makes the worker's private directory.  Something already there under
+ * its name (a leftover, or a symlink planted in the shared tmp/ to make
+ * the worker write elsewhere) is removed first, without following it. */
+static int make_workdir(const char *dir, errbuf *e)
+{
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return err_errno(e, errno, "mkdir %s", dir);
+    if (worker_rmtree(dir, e) < 0)
+        return -1;
+    if (mkdir(dir, 0700) < 0)
+        return err_errno(e, errno, "mkdir %s", dir);
+    return 0;
+}
+
 enum worker_status pipeline_run(const struct worker_job *job,
                                 struct worker_result *r)
 {
@@ -560,9 +589,8 @@ enum worker_status pipeline_run(const struct worker_job *job,
     run.t0 = mono_now();
     errbuf e;
     bool bad = false;
-    if (mkdir(job->workdir, 0700) < 0 && errno != EEXIST)
-        fail(&run, WORKER_UNAVAILABLE, "mkdir %s: %s", job->workdir,
-             strerror(errno));
+    if (make_workdir(job->workdir, &e) < 0)
+        fail(&run, WORKER_UNAVAILABLE, "%s", e.msg);
     else if (pack_inputs(job, &run.pack, &bad, &e) < 0)
         fail(&run, bad ? WORKER_BAD_INPUT : about_infrastructure(e.msg)
                    ? WORKER_UNAVAILABLE : WORKER_FAILED, "%s", e.msg);

@@ -308,7 +308,10 @@ int spool_check_image(struct spool *sp, const char *path, int *pages,
     *pages = 0;
     *max_pixels = 0;
     struct rfile f = { .sp = sp };
-    f.fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* O_NONBLOCK: a FIFO swapped in after the scan's lstat must not block
+     * the daemon in open(); fstat below refuses it */
+    f.fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                         O_CLOEXEC, 0);
     if (f.fd < 0)
         return err_errno(e, errno, "open %s", path);
     struct stat st;

@@ -132,9 +132,24 @@ int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
                  size_t *len, errbuf *e)
 {
     *buf = NULL;
-    int fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* O_NONBLOCK: a FIFO put in a spool file's place must not block the
+     * daemon in open(); it is then refused as not a regular file */
+    int fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                           O_CLOEXEC, 0);
     if (fd < 0)
         return err_errno(e, errno, "open %s", path);
+    struct stat st;
+    if (sp->ops->fstat(sp->ctx, fd, &st) < 0) {
+        int err = errno;
+        sp->ops->close(sp->ctx, fd);
+        errno = err;
+        return err_errno(e, err, "fstat %s", path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sp->ops->close(sp->ctx, fd);
+        errno = EINVAL;
+        return err_set(e, "%s: not a regular file", path);
+    }
     char *b = malloc(max + 1);
     if (b == NULL) {
         sp->ops->close(sp->ctx, fd);
@@ -181,8 +196,10 @@ int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
 int sp_write_replace(struct spool *sp, const char *tmp, const char *final,
                      const void *data, size_t len, errbuf *e)
 {
+    /* O_NONBLOCK: a FIFO put at the temp name fails (ENXIO) instead of
+     * blocking the daemon until someone reads it */
     int fd = sp->ops->open(sp->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-                           O_NOFOLLOW | O_CLOEXEC, 0666);
+                           O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
     if (fd < 0)
         return err_errno(e, errno, "create %s", tmp);
     if (sp_write_all(sp, fd, data, len) < 0) {

@@ -197,7 +197,7 @@ int spool_server_now(struct spool *sp, spool_ns *server_now, errbuf *e)
     if (sp_path(sp, "tmp", name, path, e) < 0)
         return -1;
     int fd = sp->ops->open(sp->ctx, path, O_WRONLY | O_CREAT | O_TRUNC |
-                           O_NOFOLLOW | O_CLOEXEC, 0666);
+                           O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
     if (fd < 0)
         return err_errno(e, errno, "create %s", path);
     int rc = 0;

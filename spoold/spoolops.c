@@ -20,7 +20,7 @@ static int copy_file(struct spool *sp, const char *src, const char *dst,
     if (in < 0)
         return err_errno(e, errno, "open %s", src);
     int out = sp->ops->open(sp->ctx, dst, O_WRONLY | O_CREAT | O_TRUNC |
-                            O_NOFOLLOW | O_CLOEXEC, 0666);
+                            O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
     if (out < 0) {
         int err = errno;
         sp->ops->close(sp->ctx, in);

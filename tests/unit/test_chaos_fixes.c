@@ -7,7 +7,12 @@
  *    accepts writes, is noticed instead of swallowing published packs;
  *  - a worker that cannot reach the output (the marker check fails) or
  *    its work directory says WORKER_UNAVAILABLE ("unavail" on the result
- *    line), which the daemon returns without counting the attempt.
+ *    line), which the daemon returns without counting the attempt;
+ *  - nothing planted in the shared directories makes the daemon block or
+ *    read or write outside the spool: a FIFO in place of a spool file
+ *    (read or created), a symlink in place of a pack member, of the
+ *    worker's directory or of an output temporary name.
+ * Every test that could hang runs under alarm(): a hang fails it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,9 +193,129 @@ static void worker_does_not_write_into_a_foreign_output(void **state)
     conf_free(&c);
 }
 
+static void fifos_do_not_block_the_daemon(void **state)
+{
+    struct fx *f = *state;
+    init(f->spool, NULL);
+    struct spool *sp;
+    errbuf e;
+    assert_int_equal(spool_open(&sp, f->spool, "n1", NULL, NULL, &e), 0);
+    char path[300];
+    alarm(20);
+    /* a FIFO instead of .spool-id: read, refused, no hang */
+    snprintf(path, sizeof path, "%s/.spool-id", f->spool);
+    char saved[300];
+    snprintf(saved, sizeof saved, "%s/id.saved", f->dir);
+    assert_int_equal(rename(path, saved), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    assert_int_equal(spool_check_identity(sp, &e), -1);
+    assert_non_null(strstr(e.msg, "not a regular file"));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(saved, path), 0);
+    /* a FIFO at the temp name of a history update: fails, no hang */
+    snprintf(path, sizeof path, "%s/tmp/.n1@hist", f->spool);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    assert_int_equal(spool_history_append(sp, "p.tif", 1, "n1", 0, "x", &e), -1);
+    /* a FIFO as a pack: the parse check refuses it, no hang */
+    snprintf(path, sizeof path, "%s/incoming/f.tif", f->spool);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    int pages;
+    uint64_t px;
+    assert_int_equal(spool_check_image(sp, path, &pages, &px, &e), -1);
+    alarm(0);
+    spool_close(sp);
+}
+
+static void readers_do_not_follow_symlinks(void **state)
+{
+    struct fx *f = *state;
+    char page_path[200], link[200];
+    snprintf(page_path, sizeof page_path, "%s/outside.tif", f->dir);
+    snprintf(link, sizeof link, "%s/link.tif", f->dir);
+    write_page(page_path);
+    assert_int_equal(symlink(page_path, link), 0);
+    struct read_opts ro = { .default_dpi = 300 };
+    struct page_reader *rd;
+    errbuf e;
+    assert_int_equal(page_reader_open(&rd, link, &ro, &e), 0);  /* the CLI follows */
+    page_reader_close(rd);
+    ro.no_follow = true;
+    assert_int_equal(page_reader_open(&rd, link, &ro, &e), -1);
+    assert_non_null(strstr(e.msg, "symbolic link"));
+}
+
+/* Runs a one-step pipeline (filter "none") on pack p.tif in f->dir with
+ * the given work directory and output temp name; returns the status. */
+static enum worker_status run_none(struct fx *f, const char *work,
+                                   const char *tif, const char *json)
+{
+    char pack[200];
+    snprintf(pack, sizeof pack, "%s/p.tif@n1", f->dir);
+    write_page(pack);
+    struct spoold_conf c;
+    errbuf e;
+    conf_defaults(&c);
+    assert_int_equal(conf_set(&c, "spool", f->dir, &e), 0);
+    assert_int_equal(conf_set(&c, "node", "n1", &e), 0);
+    assert_int_equal(conf_load_string(&c, "pipeline = ();", "t.conf", &e), 0);
+    assert_int_equal(conf_finish(&c, &e), 0);
+    struct worker_job job = {
+        .conf = &c, .pack = "p.tif", .src = pack, .attempt = 1,
+        .workdir = work, .out_tif = tif, .out_json = json,
+    };
+    struct worker_result r;
+    enum worker_status st = pipeline_run(&job, &r);
+    conf_free(&c);
+    return st;
+}
+
+static void planted_symlinks_are_not_followed(void **state)
+{
+    struct fx *f = *state;
+    char outside[200], work[200], tif[200], json[200];
+    snprintf(outside, sizeof outside, "%s/outside", f->dir);
+    assert_int_equal(mkdir(outside, 0755), 0);
+    /* the worker's directory name planted as a link to a directory */
+    snprintf(work, sizeof work, "%s/.n1@w9.9", f->dir);
+    assert_int_equal(symlink(outside, work), 0);
+    snprintf(tif, sizeof tif, "%s/res.tif", f->dir);
+    snprintf(json, sizeof json, "%s/res.json", f->dir);
+    assert_int_equal(run_none(f, work, tif, json), WORKER_OK);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", outside);
+    assert_int_equal(system(cmd), 0);       /* nothing written through it */
+    struct stat st;
+    assert_int_equal(lstat(work, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));       /* a real directory now */
+
+    /* output temp names planted as links, on another file system (the
+     * copy path); skipped where /dev/shm is the same file system */
+    struct stat a, b;
+    if (stat("/dev/shm", &a) < 0 || stat(f->dir, &b) < 0 || a.st_dev == b.st_dev)
+        return;
+    char shm[200], target[200];
+    snprintf(shm, sizeof shm, "/dev/shm/test_chaos_fixes.%ld", (long)getpid());
+    assert_int_equal(mkdir(shm, 0700), 0);
+    snprintf(target, sizeof target, "%s/victim", outside);
+    snprintf(tif, sizeof tif, "%s/.p.n1.tif.tmp", shm);
+    snprintf(json, sizeof json, "%s/.p.n1.json.tmp", shm);
+    assert_int_equal(symlink(target, tif), 0);
+    assert_int_equal(symlink(target, json), 0);
+    snprintf(work, sizeof work, "%s/.n1@w9.10", f->dir);
+    assert_int_equal(run_none(f, work, tif, json), WORKER_OK);
+    assert_int_equal(lstat(target, &st), -1);  /* never created */
+    assert_int_equal(lstat(tif, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(fifos_do_not_block_the_daemon, setup, teardown),
+        cmocka_unit_test_setup_teardown(readers_do_not_follow_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(planted_symlinks_are_not_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(output_outside_the_spool_needs_its_marker, setup, teardown),
         cmocka_unit_test(unavailable_result_line),
         cmocka_unit_test_setup_teardown(worker_does_not_write_into_a_foreign_output, setup, teardown),
