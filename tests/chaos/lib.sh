@@ -183,6 +183,7 @@ broken_after = 5;
 max_attempts = $MAX_ATTEMPTS;
 keep_done = true;
 memory_limit = "$MEMORY_LIMIT";
+max_pixels = 2000000000L;   # the big packs must hit memory_limit, not this
 pack_timeout = 120;
 min_free_memory = 0;
 min_free_disk = "1M";
