@@ -31,7 +31,8 @@ static inline int geom_load_fixture(page *pg, const char *name)
         snprintf(path, sizeof path, "%.*s/../fixtures/geom/%s", n,
                  slash ? src : ".", name);
     }
-    struct read_opts ro = { PAGE_DEFAULT_DPI, 0, BINARIZE_OTSU };
+    struct read_opts ro = { .default_dpi = PAGE_DEFAULT_DPI, .max_pixels = 0,
+                            .binarize = BINARIZE_OTSU };
     struct page_reader *rd;
     errbuf e;
     if (page_reader_open(&rd, path, &ro, &e) < 0) {
