@@ -48,6 +48,9 @@ static int spool_first_open(struct daemon *d, errbuf *e)
     if (d->njobs == 0 && spool_clean_tmp(d->sp, &ce) < 0)
         log_msg(&d->log, LOG_WARNING, "cannot clean this node's temporary "
                 "files: %s", ce.msg);
+    if (d->njobs == 0 && spool_clean_output(d->sp, d->conf.output, &ce) < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot clean this node's temporary "
+                "files in the output: %s", ce.msg);
     if (d->scan == NULL)
         d->scan = spool_scan_new();
     daemon_watch_incoming(d);

@@ -197,6 +197,7 @@ static bool job_fail(struct daemon *d, struct job *j)
                                       permanent, d->conf.max_attempts, d->now,
                                       &to_failed, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
+        spool_remove_temps(d->sp, &j->out);    /* a killed copy's leftovers */
         d->packs_failed++;
         d->m.attempts_failed++;
         if (o == SPOOL_WON && to_failed)
@@ -225,6 +226,7 @@ static bool job_release(struct daemon *d, struct job *j)
     enum spool_outcome o = spool_release(d->sp, &j->claim, false, d->now,
                                          why, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
+        spool_remove_temps(d->sp, &j->out);
         log_msg(&d->log, LOG_INFO, "released %s (attempt %d not counted): %s",
                 j->claim.pack, j->claim.attempt, why);
         return true;

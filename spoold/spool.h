@@ -463,8 +463,8 @@ enum spool_outcome spool_reject(struct spool *sp, const char *pack,
 /* Where the worker writes the results of claim c and where publish puts
  * them.  tmp_* are in SPOOL/tmp (.NODE@<hash>.K.tif/.json) when OUTPUT is
  * on the spool's file system, else hidden names inside OUTPUT
- * (.BASE.NODE.tif.tmp / .json.tmp) so the final rename stays on one file
- * system. */
+ * (.NODE@<hash>.K.tif.tmp / .json.tmp) so the final rename stays on one
+ * file system. */
 struct spool_output {
     char base[256];
     char tmp_tif[4096], tmp_json[4096];
@@ -484,6 +484,15 @@ int spool_output_paths(struct spool *sp, const char *outdir,
 enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
                                  const struct spool_output *o, bool keep_done,
                                  spool_ns now, errbuf *e);
+
+/* Removes o's temporary files (best effort: they may be gone).  For an
+ * attempt that ends without publishing. */
+void spool_remove_temps(struct spool *sp, const struct spool_output *o);
+
+/* Start-up: removes this node's own temporary names .NODE@* in OUTDIR
+ * (NULL: SPOOL/out), the ones a worker killed while it copied its results
+ * into an output on another file system left behind. */
+int spool_clean_output(struct spool *sp, const char *outdir, errbuf *e);
 
 /* Start-up: removes this node's own tmp/.NODE@* names (files or trees).
  * Also at start-up: every claimed/P@NODE(+K) of our own name is from a

@@ -52,17 +52,20 @@ int spool_output_paths(struct spool *sp, const char *outdir,
              fits(snprintf(o->tmp_json, sizeof o->tmp_json, "%s/.%s@%016" PRIx64 ".%d.json",
                            tmpdir, sp->node, h, c->attempt), sizeof o->tmp_json);
     } else {
-        ok = ok && fits(snprintf(o->tmp_tif, sizeof o->tmp_tif, "%s/.%s.%s.tif.tmp",
-                                 out, o->base, sp->node), sizeof o->tmp_tif) &&
-             fits(snprintf(o->tmp_json, sizeof o->tmp_json, "%s/.%s.%s.json.tmp",
-                           out, o->base, sp->node), sizeof o->tmp_json);
+        /* hidden and node-private like tmp/'s: spool_clean_output finds
+         * what a killed worker left here by the ".NODE@" prefix */
+        uint64_t h = sp_hash(SP_HASH_INIT, c->pack);
+        ok = ok && fits(snprintf(o->tmp_tif, sizeof o->tmp_tif, "%s/.%s@%016" PRIx64 ".%d.tif.tmp",
+                                 out, sp->node, h, c->attempt), sizeof o->tmp_tif) &&
+             fits(snprintf(o->tmp_json, sizeof o->tmp_json, "%s/.%s@%016" PRIx64 ".%d.json.tmp",
+                           out, sp->node, h, c->attempt), sizeof o->tmp_json);
     }
     if (!ok || strlen(o->base) + SPOOL_NODE_MAX + 12 > 255)
         return err_set(e, "output path too long for pack \"%s\"", c->pack);
     return 0;
 }
 
-static void remove_temps(struct spool *sp, const struct spool_output *o)
+void spool_remove_temps(struct spool *sp, const struct spool_output *o)
 {
     sp->ops->unlink(sp->ctx, o->tmp_json);  /* best effort: may be absent */
     sp->ops->unlink(sp->ctx, o->tmp_tif);
@@ -128,7 +131,7 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
     if (r < 0)
         return SPOOL_ERROR;
     if (r == 0) {
-        remove_temps(sp, o);
+        spool_remove_temps(sp, o);
         return SPOOL_FENCED;
     }
     if (publish_one(sp, o->tmp_json, o->final_json, e) < 0 ||
@@ -144,14 +147,13 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
     return SPOOL_WON;
 }
 
-int spool_clean_tmp(struct spool *sp, errbuf *e)
+/* Removes every entry of DIR whose name starts with ".NODE@" (ours). */
+static int clean_own(struct spool *sp, const char *dir, errbuf *e)
 {
-    if (sp_need_node(sp, e) < 0)
-        return -1;
-    char dir[SP_PATH_MAX], prefix[SPOOL_NODE_MAX + 3];
+    char prefix[SPOOL_NODE_MAX + 3];
     char **names;
     size_t n;
-    if (sp_path(sp, "tmp", NULL, dir, e) < 0 || sp_listdir(sp, dir, &names, &n, e) < 0)
+    if (sp_listdir(sp, dir, &names, &n, e) < 0)
         return -1;
     int len = snprintf(prefix, sizeof prefix, ".%s@", sp->node);
     int rc = 0;
@@ -159,10 +161,33 @@ int spool_clean_tmp(struct spool *sp, errbuf *e)
         if (strncmp(names[i], prefix, (size_t)len) != 0)
             continue;
         char path[SP_PATH_MAX];
-        rc = sp_path(sp, "tmp", names[i], path, e);
-        if (rc == 0)
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path)
+            rc = err_set(e, "path too long in %s", dir);
+        else
             rc = sp_remove_tree(sp, path, e);
     }
     sp_free_names(names, n);
     return rc;
+}
+
+int spool_clean_output(struct spool *sp, const char *outdir, errbuf *e)
+{
+    if (sp_need_node(sp, e) < 0)
+        return -1;
+    char out[SP_PATH_MAX];
+    if (outdir)
+        snprintf(out, sizeof out, "%s", outdir);
+    else if (sp_path(sp, "out", NULL, out, e) < 0)
+        return -1;
+    return clean_own(sp, out, e);
+}
+
+int spool_clean_tmp(struct spool *sp, errbuf *e)
+{
+    if (sp_need_node(sp, e) < 0)
+        return -1;
+    char dir[SP_PATH_MAX];
+    if (sp_path(sp, "tmp", NULL, dir, e) < 0)
+        return -1;
+    return clean_own(sp, dir, e);
 }

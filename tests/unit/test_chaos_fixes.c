@@ -310,9 +310,51 @@ static void planted_symlinks_are_not_followed(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A worker killed while copying into an output on another file system
+ * left .BASE.NODE.tif.tmp there forever (the chaos harness saw them):
+ * those temps are now .NODE@... like tmp/'s, and the node removes its own
+ * at start-up. */
+static void own_output_temps_are_cleaned(void **state)
+{
+    struct fx *f = *state;
+    init(f->spool, f->out);
+    struct spool *sp;
+    errbuf e;
+    assert_int_equal(spool_open(&sp, f->spool, "n1", NULL, NULL, &e), 0);
+    struct spool_claim c = { .pack = "p.tif", .node = "n1", .attempt = 2 };
+    struct spool_output o;
+    char claim[300];
+    snprintf(claim, sizeof claim, "%s/claimed/p.tif@n1+2", f->spool);
+    FILE *fp = fopen(claim, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(spool_output_paths(sp, f->out, &c, &o, &e), 0);
+    /* the output is another directory of the same file system here, so the
+     * temps are in tmp/; the naming rule is the same in both places */
+    const char *names[] = { ".n1@abc.1.tif.tmp", ".n1@x", ".n10@y", ".n1.z.tif.tmp",
+                            "kept.tif", ".spool-output" };
+    for (size_t i = 0; i < 5; i++) {
+        char p[300];
+        snprintf(p, sizeof p, "%s/%s", f->out, names[i]);
+        fp = fopen(p, "w");
+        assert_non_null(fp);
+        fclose(fp);
+    }
+    assert_int_equal(spool_clean_output(sp, f->out, &e), 0);
+    for (size_t i = 0; i < 6; i++) {
+        char p[300];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", f->out, names[i]);
+        bool gone = i < 2;
+        assert_int_equal(lstat(p, &st) == 0, !gone);
+    }
+    spool_close(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(own_output_temps_are_cleaned, setup, teardown),
         cmocka_unit_test_setup_teardown(fifos_do_not_block_the_daemon, setup, teardown),
         cmocka_unit_test_setup_teardown(readers_do_not_follow_symlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(planted_symlinks_are_not_followed, setup, teardown),
