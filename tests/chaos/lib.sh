@@ -53,6 +53,16 @@ pstate() {
 
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 
+# workers PID: the daemon's children that are spoold (forked workers).  The
+# daemon has one other child: its log stamper (a process substitution
+# set up before the exec), which must never be taken for a worker.
+workers() {
+    local c
+    for c in $(children "$1"); do
+        [ "$(cat /proc/"$c"/comm 2>/dev/null)" = spoold ] && echo "$c"
+    done
+}
+
 # wait_for SECONDS CMD...: polls CMD every 0.1 s; false after SECONDS.
 wait_for() {
     local end=$(( SECONDS + $1 ))
@@ -244,7 +254,7 @@ stop_daemon() {
 # its exec step).
 phase() {
     local w any=idle
-    for w in $(children "$1"); do
+    for w in $(workers "$1"); do
         if [ -n "$(children "$w")" ]; then any=exec; break; fi
         any=filter
     done
@@ -254,7 +264,7 @@ phase() {
 # A worker of daemon PID in phase PH (filter/exec), or nothing.
 worker_in() {
     local w
-    for w in $(children "$1"); do
+    for w in $(workers "$1"); do
         case $2 in
             exec) [ -n "$(children "$w")" ] && { echo "$w"; return; } ;;
             *) [ -z "$(children "$w")" ] && { echo "$w"; return; } ;;
