@@ -271,6 +271,11 @@ int sp_listdir(struct spool *sp, const char *path, char ***names, size_t *n,
         sp_free_names(v, cnt);
         return err_errno(e, err, "close directory %s", path);
     }
+    /* never NULL, even for an empty directory: callers qsort() and
+     * memcpy() the array, and a NULL there is undefined behaviour even
+     * with a count of 0 (UBSan stopped the daemon on an empty pack) */
+    if (v == NULL && (v = malloc(sizeof *v)) == NULL)
+        return err_set(e, "out of memory");
     *names = v;
     *n = cnt;
     return 0;

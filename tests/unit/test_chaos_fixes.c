@@ -351,9 +351,33 @@ static void own_output_temps_are_cleaned(void **state)
     spool_close(sp);
 }
 
+/* An empty directory pack made the scanner qsort() a NULL array (with a
+ * count of 0: still undefined; UBSan stopped the daemon).  Under make
+ * SAN=1 this test runs with UBSan. */
+static void empty_directory_pack_scans(void **state)
+{
+    struct fx *f = *state;
+    init(f->spool, NULL);
+    struct spool *sp;
+    errbuf e;
+    assert_int_equal(spool_open(&sp, f->spool, "n1", NULL, NULL, &e), 0);
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/incoming/empty", f->spool);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    struct spool_scan *st = spool_scan_new();
+    assert_non_null(st);
+    struct spool_scan_opts o = { .settle_s = 0, .broken_after_s = 0 };
+    assert_int_equal(spool_scan_incoming(sp, st, 0, &o, &e), 0);
+    assert_int_equal(spool_scan_incoming(sp, st, SPOOL_NS_PER_S * 1000, &o, &e), 0);
+    assert_int_equal(spool_scan_count(st), 1);
+    spool_scan_free(st);
+    spool_close(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(empty_directory_pack_scans, setup, teardown),
         cmocka_unit_test_setup_teardown(own_output_temps_are_cleaned, setup, teardown),
         cmocka_unit_test_setup_teardown(fifos_do_not_block_the_daemon, setup, teardown),
         cmocka_unit_test_setup_teardown(readers_do_not_follow_symlinks, setup, teardown),
