@@ -68,6 +68,7 @@ settle = 0;
 keep_done = false;
 min_free_memory = 0;
 min_free_disk = 0;
+allow_root = true;          # benchmarks may run as root (CI); spoold refuses root otherwise
 EOF
 total=$((packs * pack_pages))
 bench_say "$total pages ($packs packs of $pack_pages, assembled from $distinct distinct pages), spoold --once, workers=$workers, default chain"

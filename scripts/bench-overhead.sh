@@ -89,6 +89,7 @@ poll_interval = $poll;
 settle = 0;
 min_free_memory = 0;
 min_free_disk = 0;
+allow_root = true;          # benchmarks may run as root (CI); spoold refuses root otherwise
 EOF
     bench_start_node bench "$work/node.conf" "$work/node.log"
     i=0

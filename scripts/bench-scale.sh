@@ -142,6 +142,7 @@ grace = 5;
 min_free_memory = 0;
 min_free_disk = 0;
 pack_timeout = 600;
+allow_root = true;          # benchmarks may run as root (CI); spoold refuses root otherwise
 $co
 pipeline = ( { exec = ["$build/tools/fixedcost", "--per-page", "$page_ms",
                        "--stamp", "$work/stamps.$1", "{in}", "{out}"]; } );

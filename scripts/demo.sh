@@ -56,6 +56,7 @@ lease = "10s";
 max_attempts = 2;
 broken_after = "5s";       # a pack that is quiet but does not parse fails after this
 metrics_file = "$demo/$n.prom";
+allow_root = true;         # "make demo" may run as root; a real node runs as User=spoold
 CONF
     spoold -c "$demo/$n.conf" 2>"$demo/$n.log" &
     pids="$pids $!"
