@@ -61,6 +61,9 @@ struct job {
     uint64_t need;              /* admission estimate, bytes */
     uint64_t bytes;             /* input bytes */
     bool timed_out, killed;
+    bool watched;               /* fd is in the event loop's epoll set */
+    bool finishing;             /* the worker said its steps are done: its
+                                   slot is free, it writes its results */
     struct worker_result res;
     int retries;                /* failed publish/fail/release calls */
 };
@@ -157,6 +160,7 @@ int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
 void job_fail_claim(struct daemon *d, const struct spool_claim *c,
                     const char *reason, bool permanent);
 void jobs_reap(struct daemon *d);           /* after SIGCHLD */
+void jobs_on_pipe(struct daemon *d, int fd); /* a result pipe is readable */
 void jobs_retry(struct daemon *d);          /* pending spool calls */
 void jobs_check_deadlines(struct daemon *d, double now);
 void jobs_kill_all(struct daemon *d);       /* shutdown after grace */

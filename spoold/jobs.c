@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +103,28 @@ void jobs_hold_claims(struct daemon *d, const char *why)
     log_msg(&d->log, LOG_WARNING, "not claiming for %.1f s: %s", wait, why);
 }
 
+/* Watches the job's result pipe in the event loop, for the worker's
+ * WORKER_STEPS_DONE (jobs_on_pipe).  Without it (epoll refuses) the slot
+ * is only given back when the worker exits, as before. */
+static void watch_pipe(struct daemon *d, struct job *j)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = j->fd };
+    if (d->epfd < 0 || j->fd < 0)
+        return;
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, j->fd, &ev) == 0)
+        j->watched = true;
+    else
+        log_msg(&d->log, LOG_DEBUG, "epoll_ctl(result pipe): %s",
+                strerror(errno));
+}
+
+static void unwatch_pipe(struct daemon *d, struct job *j)
+{
+    if (j->watched && epoll_ctl(d->epfd, EPOLL_CTL_DEL, j->fd, NULL) < 0)
+        log_msg(&d->log, LOG_DEBUG, "epoll_ctl(DEL): %s", strerror(errno));
+    j->watched = false;
+}
+
 int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
               uint64_t bytes, uint64_t need)
 {
@@ -143,6 +166,7 @@ int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
     }
     j->state = JOB_RUNNING;
     d->running++;
+    watch_pipe(d, j);
     if (d->conf.pack_timeout > 0)
         j->deadline = j->started + d->conf.pack_timeout;
     log_msg(&d->log, LOG_INFO, "claimed %s (attempt %d)", c->pack, c->attempt);
@@ -264,8 +288,9 @@ void jobs_retry(struct daemon *d)
 
 /* Reads what the worker wrote on its result pipe (it has exited, so all
  * of it is there) and closes the pipe. */
-static void job_read_result(struct job *j)
+static void job_read_result(struct daemon *d, struct job *j)
 {
+    unwatch_pipe(d, j);
     while (j->fd >= 0 && j->len < sizeof j->text - 1) {
         ssize_t n = read(j->fd, j->text + j->len, sizeof j->text - 1 - j->len);
         if (n > 0)
@@ -283,9 +308,10 @@ static void job_read_result(struct job *j)
 
 static void job_ended(struct daemon *d, struct job *j, int wstatus)
 {
-    job_read_result(j);
+    job_read_result(d, j);
     j->pid = 0;
-    d->running--;
+    if (!j->finishing)
+        d->running--;
     struct worker_exit x = {
         .wstatus = wstatus, .text = j->text, .len = j->len,
         .timed_out = j->timed_out, .killed = j->killed,
@@ -346,6 +372,40 @@ static void kill_worker(struct daemon *d, const struct job *j)
     if (errno != ESRCH)
         log_msg(&d->log, LOG_ERR, "kill worker %ld: %s", (long)j->pid,
                 strerror(errno));
+}
+
+/*
+ * jobs_on_pipe — the result pipe fd of a running worker is readable: what
+ * is there is added to the job's text.  When the worker says its steps
+ * are done (WORKER_STEPS_DONE), its slot is given to the next pack at once
+ * (daemon_refill) while it writes its results; the job stays RUNNING
+ * (deadline, shutdown and memory accounting as before) and is judged and
+ * published when it exits.  EOF or an error stops the watch.
+ */
+void jobs_on_pipe(struct daemon *d, int fd)
+{
+    struct job *j = NULL;
+    for (int i = 0; i < d->njobs && j == NULL; i++)
+        if (d->jobs[i]->fd == fd && d->jobs[i]->watched)
+            j = d->jobs[i];
+    if (j == NULL)
+        return;
+    ssize_t n;
+    do
+        n = read(j->fd, j->text + j->len, sizeof j->text - 1 - j->len);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        j->len += (size_t)n;
+    j->text[j->len] = '\0';
+    if (n == 0 || (n < 0 && errno != EAGAIN) || j->len >= sizeof j->text - 1)
+        unwatch_pipe(d, j);
+    size_t k = strlen(WORKER_STEPS_DONE);
+    if (j->state == JOB_RUNNING && !j->finishing && j->len >= k &&
+        memcmp(j->text, WORKER_STEPS_DONE, k) == 0) {
+        j->finishing = true;
+        d->running--;
+        daemon_refill(d);
+    }
 }
 
 void jobs_check_deadlines(struct daemon *d, double now)

@@ -333,6 +333,8 @@ static void run_loop(struct daemon *d)
                 on_signals(d);
             else if (ev[i].data.fd == d->infd)
                 on_inotify(d, mono_now(), last_cycle);
+            else
+                jobs_on_pipe(d, ev[i].data.fd);
         }
         turn(d, &last_cycle, &killed_all);
     }

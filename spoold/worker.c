@@ -55,6 +55,11 @@ int worker_result_format(const struct worker_result *r, char *buf, size_t len)
 
 int worker_result_parse(const char *text, size_t len, struct worker_result *r)
 {
+    size_t skip = strlen(WORKER_STEPS_DONE);
+    if (len >= skip && memcmp(text, WORKER_STEPS_DONE, skip) == 0) {
+        text += skip;
+        len -= skip;
+    }
     char line[WORKER_REASON_MAX + 64];
     const char *nl = memchr(text, '\n', len);
     if (nl == NULL || (size_t)(nl - text) >= sizeof line)
@@ -189,6 +194,7 @@ static void worker_child(const struct worker_job *job, int wfd, pid_t parent)
             close(fd);
     struct worker_job own = *job;
     own.own_group = getpgrp() == getpid();
+    own.notify_fd = RESULT_FD;
     if (set_limits(job->conf, &e) < 0) {
         r.status = WORKER_FAILED;
         snprintf(r.reason, sizeof r.reason, "%s", e.msg);

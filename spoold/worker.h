@@ -70,7 +70,15 @@ struct worker_job {
      * not the spool's any more (spool_check_output: a vanished mount). */
     int (*out_ok)(const void *ctx, errbuf *e);
     const void *out_ctx;
+    int notify_fd;          /* > 0: WORKER_STEPS_DONE is written here when
+                               the steps are done, before the results are
+                               written (the daemon gives the worker slot to
+                               the next pack); 0 (unset) or -1 = none */
 };
+
+/* The line a worker writes ahead of its result line when its steps are
+ * done and only writing the results (report, renames) is left. */
+#define WORKER_STEPS_DONE "steps done\n"
 
 /* Forks the worker for job.  Returns its pid (a process group leader) and
  * in *result_fd the read end (non-blocking, close-on-exec) of its result
@@ -84,7 +92,8 @@ enum worker_status pipeline_run(const struct worker_job *job,
 
 /* The result line: "ok PAGES MS CPU_MS STAGE_MS*8\n", "fail MS CPU_MS
  * REASON\n", "bad MS CPU_MS REASON\n" or "unavail MS CPU_MS REASON\n"
- * (reason on one line). */
+ * (reason on one line).  The parser skips a WORKER_STEPS_DONE line before
+ * it. */
 int worker_result_format(const struct worker_result *r, char *buf,
                          size_t len);
 int worker_result_parse(const char *text, size_t len, struct worker_result *r);

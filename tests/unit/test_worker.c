@@ -56,6 +56,15 @@ static void result_line_round_trip(void **state)
     assert_int_equal(worker_result_parse("fail 1 2 \n", 10, &back), -1);
     assert_int_equal(worker_result_parse("maybe\n", 6, &back), -1);
     assert_int_equal(worker_result_parse("", 0, &back), -1);
+
+    /* the "steps done" line ahead of the result is skipped, once */
+    char two[700];
+    n = snprintf(two, sizeof two, "%s%s", WORKER_STEPS_DONE, buf);
+    assert_int_equal(worker_result_parse(two, (size_t)n, &back), 0);
+    assert_int_equal(back.status, WORKER_BAD_INPUT);
+    assert_int_equal(worker_result_parse(WORKER_STEPS_DONE, strlen(WORKER_STEPS_DONE), &back), -1);
+    n = snprintf(two, sizeof two, "%s%s", WORKER_STEPS_DONE, WORKER_STEPS_DONE);
+    assert_int_equal(worker_result_parse(two, (size_t)n, &back), -1);
 }
 
 static void judge(int wstatus, const char *text, bool timed_out, bool killed,
@@ -282,6 +291,33 @@ static void exec_steps(void **state)
     assert_non_null(strstr(r.reason, "not a readable image"));
 }
 
+/* notify_fd: "steps done" is written when the steps are done (before the
+ * results), and only then: not for a pack whose steps fail. */
+static void steps_done_is_announced(void **state)
+{
+    struct fixture *f = *state;
+    write_tiff(f->pack, 2, 64, 64);
+    use_pipeline(f, "pipeline = ();\n");
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct worker_job job = {
+        .conf = &f->conf, .pack = "in.tif", .src = f->pack, .attempt = 1,
+        .workdir = f->work, .out_tif = f->out_tif, .out_json = f->out_json,
+        .timeout_s = 30, .notify_fd = p[1],
+    };
+    struct worker_result r;
+    assert_int_equal(pipeline_run(&job, &r), WORKER_OK);
+    char buf[64] = "";
+    assert_int_equal(read(p[0], buf, sizeof buf - 1), (ssize_t)strlen(WORKER_STEPS_DONE));
+    assert_string_equal(buf, WORKER_STEPS_DONE);
+    /* a failing step: nothing announced */
+    use_pipeline(f, "pipeline = ( { exec = [\"false\", \"{out}\"]; } );\n");
+    assert_int_equal(pipeline_run(&job, &r), WORKER_FAILED);
+    close(p[1]);
+    assert_int_equal(read(p[0], buf, sizeof buf - 1), 0);
+    close(p[0]);
+}
+
 static void undecodable_pack_is_bad_input(void **state)
 {
     struct fixture *f = *state;
@@ -305,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(plain_pass_and_report, setup, teardown),
         cmocka_unit_test_setup_teardown(directory_pack_in_name_order, setup, teardown),
         cmocka_unit_test_setup_teardown(exec_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(steps_done_is_announced, setup, teardown),
         cmocka_unit_test_setup_teardown(undecodable_pack_is_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
