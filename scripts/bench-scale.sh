@@ -48,6 +48,11 @@
 #                per pack (each is a round trip of the sshfs connection
 #                unless pipelined), counted in their DEBUG3 logs, and by
 #                the spool directory they touched
+# Before the runs, tests/tools/protobench.c measures the protocol alone on
+# node1's mount (no daemon, the lab idle): 50 packs claimed, published and
+# retired one after the other with a heartbeat per pack, each call timed
+# and its SFTP requests counted in node1's sftp-server log
+# (DIR/protocol.tsv: phase, median ms, p90 ms, requests per call).
 # --tail runs the mixed-size experiment instead (part 4): 8 nodes (the
 # largest of --nodes), packs of very different sizes, once per claim order
 # in --claim-orders (spoold's claim_order key), and reports the makespan
@@ -88,7 +93,8 @@ BENCH_PART=bench-scale
 . "$top/scripts/bench-lib.sh"
 . "$top/tests/lib/sshfs-lab.sh"
 bench_init
-for p in "$build/spoold" "$build/spoolctl" "$build/tools/fixedcost" "$build/tools/tiffblank"; do
+for p in "$build/spoold" "$build/spoolctl" "$build/tools/fixedcost" "$build/tools/tiffblank" \
+         "$build/tools/protobench"; do
     [ -x "$p" ] || bench_die "$p is not built (make all)"
 done
 command -v tiffinfo >/dev/null || bench_die "tiffinfo missing (libtiff-tools)"
@@ -257,6 +263,22 @@ run() {
         "$(awk -v a="$first" -v b="$started" 'BEGIN { printf "%.3f", a - b }')"
 }
 
+# protocol COUNT: the protocol alone on node1's mount (see the header).
+protocol() {
+    bench_spool_reset "$spool"
+    for _r in $(seq 1 "$1"); do
+        : >"$spool/incoming/$(printf 'p%05d.tif' "$_r")"
+    done
+    # node1's sftp-server log: the one that grows when node1 is used
+    sleep 0.2
+    ls "$lab/node1/incoming" >/dev/null
+    # shellcheck disable=SC2012
+    log=$(ls -t "$work"/sftp/conn.*.log | head -n 1)
+    "$build/tools/protobench" "$lab/node1" probe "$1" --log "$log" >"$out/protocol.tsv" \
+        || bench_die "protobench failed"
+    bench_say "protocol per pack on one sshfs mount: $(awk -F'\t' '$1 == "total" { printf "%.2f ms, %s SFTP requests (claim + paths + publish + a heartbeat)", $2, $4 }' "$out/protocol.tsv")"
+}
+
 header="nodes	pages_per_pack	packs	page_ms	work_s	makespan_s	pages_per_min	efficiency	speedup	stagger_s	tail_s	gap_median_ms	gap_p90_ms	overhead_mean_ms	step_overshoot_ms	requests_per_pack	req_incoming	req_claimed	req_tmp	req_out	req_done	req_nodes	req_other	valid	first_claim_after_start_s"
 
 if [ "$tail_mode" -eq 1 ]; then
@@ -282,6 +304,7 @@ if [ "$tail_mode" -eq 1 ]; then
     exit 0
 fi
 
+protocol 50
 printf '%s\n' "$header" >"$out/scale.tsv"
 for N in $sizes; do
     k=$(awk -v s="$per_node" -v N="$N" -v ms="$page_ms" 'BEGIN { k = int(s * 1000 / (N * ms) + 0.5); print k < 1 ? 1 : k }')

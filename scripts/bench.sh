@@ -10,10 +10,14 @@
 #                (tiffcp), Leptonica's chain and unpaper: scripts/bench-filters.sh
 #                on a subset (12 pages, 3 runs; quick: 4 pages, 1 run)
 #  2. overhead/  spoold (one node, workers=2) against xargs -P2 spoolfilter on
-#                the same packs of real pages: scripts/bench-overhead.sh
+#                the same packs of real pages, 5 alternating runs each (the
+#                machine's load changes from minute to minute; short runs
+#                close together keep the pairs comparable):
+#                scripts/bench-overhead.sh
 #  3. scale/     coordination: 1, 2, 4, 8 nodes over sshfs (a private sshd on
-#                loopback), fixed-cost exec step, packs of 25..1000 pages:
-#                scripts/bench-scale.sh
+#                loopback), fixed-cost exec step, packs of 25..1000 pages,
+#                20 s of work per node (10 packs of 100 pages; the thesis
+#                had 26 per node): scripts/bench-scale.sh
 #  4. tail/      packs of very different sizes on 8 nodes, claimed in spoold's
 #                hashed order and largest first: scripts/bench-scale.sh --tail
 #  5. day/       a scanner-day, 21,200 pages in packs of 100, through spoold
@@ -75,8 +79,8 @@ if [ "$quick" -eq 1 ]; then
     f_args="-n 4 --reps 1" o_args="--packs 8 --pack-pages 50 --reps 1"
     s_sizes="100" s_per=6 d_args="--packs 21" pages_n=100
 else
-    f_args="-n 12 --reps 3" o_args="--packs 24 --pack-pages 50 --reps 3"
-    s_sizes="25 50 100 500 1000" s_per=10 d_args="--packs 212" pages_n=100
+    f_args="-n 12 --reps 3" o_args="--packs 16 --pack-pages 50 --reps 5"
+    s_sizes="25 50 100 500 1000" s_per=20 d_args="--packs 212" pages_n=100
 fi
 
 if want filters; then
