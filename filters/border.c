@@ -13,6 +13,7 @@
 #include "border.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,9 +353,13 @@ struct side_work {
     int *r;             /* black prefix per line (salt bridged) */
     uint8_t *valid;     /* prefix ended before max_depth */
     int *med;           /* running median of the valid prefixes */
+    int *lmed;          /* the same over a few lines (wavy edges) */
     int *edge;          /* depth cleared per line */
+    int *base;          /* where the border body ends per line: its own end
+                           where it was cleared whole, else the median */
     int *buf;           /* 2*win+1 ints for the median, then run lengths */
     int *hist;          /* ext + zone + 1 offset bins */
+    uint64_t *tmp;      /* one band line */
 };
 
 static void side_work_free(struct side_work *w)
@@ -362,24 +367,30 @@ static void side_work_free(struct side_work *w)
     free(w->r);
     free(w->valid);
     free(w->med);
+    free(w->lmed);
     free(w->edge);
+    free(w->base);
     free(w->buf);
     free(w->hist);
+    free(w->tmp);
     memset(w, 0, sizeof *w);
 }
 
-static int side_work_alloc(struct side_work *w, int n, const struct side_params *p,
-                           errbuf *e)
+static int side_work_alloc(struct side_work *w, int n, int sw,
+                           const struct side_params *p, errbuf *e)
 {
     size_t nb = (size_t)(2 * p->win + 1) > (size_t)n ? (size_t)(2 * p->win + 1)
                                                      : (size_t)n;
     w->r = malloc(sizeof *w->r * (size_t)n);
     w->valid = malloc((size_t)n);
     w->med = malloc(sizeof *w->med * (size_t)n);
+    w->lmed = malloc(sizeof *w->lmed * (size_t)n);
     w->edge = malloc(sizeof *w->edge * (size_t)n);
+    w->base = malloc(sizeof *w->base * (size_t)n);
     w->buf = malloc(sizeof *w->buf * nb);
     w->hist = calloc((size_t)(p->ext + p->zone + 1), sizeof *w->hist);
-    if (!w->r || !w->valid || !w->med || !w->edge || !w->buf || !w->hist) {
+    w->tmp = malloc(sizeof *w->tmp * (size_t)sw);
+    if (!w->r || !w->valid || !w->med || !w->lmed || !w->edge || !w->base || !w->buf || !w->hist || !w->tmp) {
         side_work_free(w);
         return err_errno(e, ENOMEM, "cannot allocate border profiles");
     }
@@ -389,6 +400,84 @@ static int side_work_alloc(struct side_work *w, int n, const struct side_params 
 static uint64_t *band_line(const struct band *b, int t)
 {
     return b->w + (size_t)t * (size_t)b->sw;
+}
+
+/* End of the last black pixel of the line before x (0 if none). */
+static int black_end(const uint64_t *line, int x)
+{
+    for (int i = (x - 1) >> 6; i >= 0 && x > 0; i--) {
+        uint64_t v = line[i];
+        if (64 * i + 64 > x)
+            v &= ~(~0ull >> (x - 64 * i));
+        if (v)
+            return 64 * i + 64 - __builtin_ctzll(v);
+    }
+    return 0;
+}
+
+/* The salt-filled word i of line t (see closed_prefix). */
+static uint64_t closed_word(const struct band *b, int t, int i, int close)
+{
+    uint64_t before = 0, after = 0;
+    for (int a = 1; a <= close; a++) {
+        if (t - a >= 0)
+            before |= band_line(b, t - a)[i];
+        if (t + a < b->lines)
+            after |= band_line(b, t + a)[i];
+    }
+    return band_line(b, t)[i] | (before & after);
+}
+
+/*
+ * The black prefix of line t (line_prefix from 0 with white gaps <= gap
+ * bridged, at most lim) on the line with its salt filled: a white pixel
+ * that has black within `close` lines before it and within `close` lines
+ * after it (along the side) counts as black.  Salt holes are small squares,
+ * so two of them side by side can make a white gap along the line longer
+ * than `gap` that still has black above and below; the paper beyond the
+ * border's edge, a white stripe inside it and the gap before a black line
+ * run along the side and are not filled.  The prefix ends where the line's
+ * own black does (filling the notch between two deeper neighbours does not
+ * move a line's edge).  tmp holds b->sw words.
+ * Cost: the plain prefix, plus the filled line only where filling adds
+ * black within the white gap the plain prefix stopped at.
+ */
+static int closed_prefix(const struct band *b, int t, int lim, int gap, int close,
+                         uint64_t *tmp)
+{
+    const uint64_t *line = band_line(b, t);
+    int r = line_prefix(line, 0, lim, gap);
+    if (r >= lim)
+        return r;
+    int reach = r + gap + 1 < lim ? r + gap + 1 : lim, filled = 0;
+    for (int i = r >> 6; 64 * i < reach && !filled; i++) {
+        int lo = r > 64 * i ? r - 64 * i : 0;
+        int hi = reach - 64 * i < 64 ? reach - 64 * i : 64;
+        uint64_t m = (~0ull >> lo) & (hi == 64 ? ~0ull : ~(~0ull >> hi));
+        filled = (closed_word(b, t, i, close) & m) != 0;
+    }
+    if (!filled)
+        return r;
+    int nw = lim / 64 + 1 < b->sw ? lim / 64 + 1 : b->sw;
+    for (int i = 0; i < nw; i++)
+        tmp[i] = closed_word(b, t, i, close);
+    r = line_prefix(tmp, 0, lim, gap);
+    return r < lim ? black_end(line, r) : r;
+}
+
+/* Does the border reach beyond the first look?  A line black beyond lim
+ * next to (within 2 lines of) a line whose border ends within 2 ext of lim
+ * is a tooth of a ragged border (or the deep end of a wedge) going on. */
+static int goes_beyond(const struct side_work *w, int n, int lim, int ext)
+{
+    for (int t = 0; t < n; t++) {
+        if (w->valid[t])
+            continue;
+        for (int u = t - 2 > 0 ? t - 2 : 0; u <= t + 2 && u < n; u++)
+            if (w->valid[u] && w->r[u] >= lim - 2 * ext)
+                return 1;
+    }
+    return 0;
 }
 
 /* Start of the first run beginning at or after `from` in [from, to), -1 if
@@ -408,7 +497,8 @@ static int run_at(const uint64_t *line, int from, int to, int depth, int gap,
  * inner black band left when a white line runs inside the border, lies at a
  * nearly constant distance from the border edge and has a nearly constant
  * thickness.  For every line the first black run within `zone` of the
- * median edge is taken; if one offset (+-2 px) holds at least a fifth of
+ * border's edge (w->base: the line's own edge, or the median where
+ * something was joined) is taken; if one offset (+-2 px) holds at least a fifth of
  * the lines and the runs there have a consistent length (at most
  * stripe_max), every run starting in that offset range is cleared.  Text
  * near the edge gives scattered offsets or inconsistent lengths and is left
@@ -422,11 +512,12 @@ static uint64_t clear_stripes(struct band *b, const struct side_params *p,
     for (int t = 0; t < b->lines; t++) {
         if (!w->valid[t] || w->med[t] < 0 || w->edge[t] > w->med[t] + p->ext)
             continue;
-        int to = w->med[t] + p->zone < b->depth ? w->med[t] + p->zone : b->depth;
+        int base = w->base[t];
+        int to = base + p->zone < b->depth ? base + p->zone : b->depth;
         int s = next_pixel(band_line(b, t), w->edge[t], to, 1);
         nlines++;
-        if (s < to && s - w->med[t] >= -p->ext)
-            w->hist[s - w->med[t] + p->ext]++;
+        if (s < to && s - base >= -p->ext)
+            w->hist[s - base + p->ext]++;
     }
     int best = 0, at = 0;
     for (int i = 2; i + 2 < nbins; i++) {
@@ -452,9 +543,9 @@ static uint64_t clear_stripes(struct band *b, const struct side_params *p,
     for (int t = 0; t < b->lines; t++) {
         if (!w->valid[t] || w->med[t] < 0)
             continue;
-        int len, s = run_at(band_line(b, t), w->med[t] + olo > w->edge[t]
-                            ? w->med[t] + olo : w->edge[t],
-                            w->med[t] + ohi + 1, b->depth, p->gap, &len);
+        int len, s = run_at(band_line(b, t), w->base[t] + olo > w->edge[t]
+                            ? w->base[t] + olo : w->edge[t],
+                            w->base[t] + ohi + 1, b->depth, p->gap, &len);
         if (s >= 0)
             w->buf[m++] = len;
     }
@@ -472,8 +563,8 @@ static uint64_t clear_stripes(struct band *b, const struct side_params *p,
         if (w->med[t] < 0 || !w->valid[t])     /* black far beyond: invisible */
             continue;
         uint64_t *line = band_line(b, t);
-        int from = w->med[t] + olo > w->edge[t] ? w->med[t] + olo : w->edge[t];
-        int to = w->med[t] + ohi + 1 < b->depth ? w->med[t] + ohi + 1 : b->depth;
+        int from = w->base[t] + olo > w->edge[t] ? w->base[t] + olo : w->edge[t];
+        int to = w->base[t] + ohi + 1 < b->depth ? w->base[t] + ohi + 1 : b->depth;
         int len, s;
         int inside = from > 0 && next_pixel(line, from - 1, from, 1) == from - 1;
         while (from < to && (s = run_at(line, from, to, b->depth, p->gap, &len)) >= 0) {
@@ -527,6 +618,30 @@ static int white_stripe_gap(const struct band *b, const struct side_params *p,
 }
 
 /*
+ * Is the side's edge wavy (a ragged border) rather than straight with a few
+ * things attached?  A straight or tilted edge (salt filled) changes by at
+ * most 1 px between lines `lag` apart on 3/4 of the lines, and half of its
+ * lines end within dev/4 of the side's line (icpt + slope * t); glyphs and
+ * figures joined to it touch fewer lines than that.  A ragged edge, a
+ * random walk of steps every few lines, fails one or both.
+ */
+static int side_is_wavy(struct side_work *w, int n, double icpt, double slope,
+                        int dev, int lag)
+{
+    int m = 0;
+    for (int t = 0; t < n; t++)
+        if (w->valid[t])
+            w->buf[m++] = (int)fabs(w->r[t] - (icpt + slope * t));
+    if (m > 0 && select_kth(w->buf, m, m / 2) * 4 > dev)
+        return 1;
+    m = 0;
+    for (int t = lag; t < n; t++)
+        if (w->valid[t] && w->valid[t - lag])
+            w->buf[m++] = abs(w->r[t] - w->r[t - lag]);
+    return m > 0 && select_kth(w->buf, m, m * 3 / 4) > 1;
+}
+
+/*
  * The border of a side follows a straight line (solid, ragged around it,
  * or tilted), while a photo or figure that bleeds off the page edge makes
  * the running median follow it too.  A robust line through the medians of
@@ -534,9 +649,11 @@ static int white_stripe_gap(const struct band *b, const struct side_params *p,
  * ignores up to about a quarter of the chunks) is the side's line; where
  * the running median rises more than `dev` above it, something is attached
  * to the border and the median is brought back to the line.  Needs 5
- * chunks with valid lines, else leaves the medians alone.
+ * chunks with valid lines, else leaves the medians alone.  A wavy edge
+ * (side_is_wavy: a ragged border) strays from any line by itself; there
+ * the running median stays the model.  Returns whether the edge is wavy.
  */
-static void clamp_to_side_line(struct side_work *w, int n, int dev)
+static int clamp_to_side_line(struct side_work *w, int n, int dev, int lag)
 {
     enum { NCH = 16 };
     double tc[NCH], mc[NCH], sl[NCH * NCH / 2];
@@ -552,7 +669,7 @@ static void clamp_to_side_line(struct side_work *w, int n, int dev)
         mc[nc++] = select_kth(w->buf, m, m / 2);
     }
     if (nc < 5)
-        return;
+        return 0;
     for (int i = 0; i < nc; i++)
         for (int j = i + 1; j < nc; j++)
             sl[ns++] = (mc[j] - mc[i]) / (tc[j] - tc[i]);
@@ -560,33 +677,42 @@ static void clamp_to_side_line(struct side_work *w, int n, int dev)
     for (int i = 0; i < nc; i++)
         sl[i] = mc[i] - slope * tc[i];
     double icpt = median_of(sl, nc);
+    if (side_is_wavy(w, n, icpt, slope, dev, lag))
+        return 1;
     for (int t = 0; t < n; t++) {
         double line = icpt + slope * t;
         if (w->med[t] > line + dev)
             w->med[t] = line > 0 ? (int)(line + 0.5) : 0;
     }
+    return 0;
 }
 
 /*
  * Clears one side's border in its band.
  *
  * 1. Profile: for every line, the length r of the black stretch that starts
- *    at the page edge, bridging salt gaps up to `gap`.  Lines black beyond
+ *    at the page edge, bridging salt gaps up to `gap` along the line and
+ *    filling salt holes across lines (closed_prefix).  Lines black beyond
  *    max_depth are crossed by the border of a perpendicular side (or by a
- *    huge black object) and carry no information about this side.
+ *    huge black object) and carry no information about this side.  The
+ *    first look goes `shallow` deep; the band is loaded again down to
+ *    max_depth when most lines are black beyond it, when a tooth runs past
+ *    it (goes_beyond), or when the edge model comes near it.
  * 2. Edge model: the running median of r over +-win lines.  It follows
  *    straight, tilted and slowly wavy edges; ragged teeth stay within `ext`
  *    of it, while text glyphs (or rules) joined to the border make r jump far
  *    beyond it on a few lines.  Where it strays more than `dev` above the
- *    side's robust line (a photo bleeding off the page), it is brought back
- *    to the line (clamp_to_side_line).
+ *    side's robust line (a photo bleeding off the page) on a side whose
+ *    edge is straight, it is brought back to the line (clamp_to_side_line).
  * 3. Clearing: a line is cleared over its whole black stretch when it ends
  *    within `ext` of the median; otherwise something is joined and the line
  *    is cut at median + ext/2, so a glyph touching the border loses at most
  *    that much.  Lines black beyond max_depth (crossed by a perpendicular
  *    border, or a big black object under the border) are cut at the median:
  *    the perpendicular side, done later, sees the rest.
- * 4. Stripes inside the border (clear_stripes).
+ * 4. Stripes inside the border (clear_stripes), at offsets from each
+ *    line's own edge where it was cleared whole (a stripe follows a ragged
+ *    edge), else from the median.
  * A side is left alone when fewer than a tenth of its informative lines
  * start black (no border: a few glyphs or specks touching the page edge).
  */
@@ -597,12 +723,12 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
     lim = lim < b->depth ? lim : b->depth;
     *deeper = 0;
     for (int t = 0; t < n; t++) {
-        w->r[t] = line_prefix(band_line(b, t), 0, lim, p->gap);
+        w->r[t] = closed_prefix(b, t, lim, p->gap, p->gap, w->tmp);
         w->valid[t] = w->r[t] < lim;
         nvalid += w->valid[t];
         npresent += w->valid[t] && w->r[t] > 0;
     }
-    if (nvalid < n / 8 && lim < p->max_depth) {
+    if (lim < p->max_depth && (nvalid < n / 8 || goes_beyond(w, n, lim, p->ext))) {
         *deeper = 1;            /* black beyond a shallow look: look deeper */
         return 0;
     }
@@ -611,14 +737,17 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
     int wgap = white_stripe_gap(b, p, w, lim, npresent);
     if (wgap > 0) {
         for (int t = 0; t < n; t++) {
-            w->r[t] = line_prefix(band_line(b, t), 0, lim, wgap);
+            w->r[t] = closed_prefix(b, t, lim, wgap, p->gap, w->tmp);
             w->valid[t] = w->r[t] < lim;
         }
     }
     running_median(w->r, w->valid, n, p->win, w->med, w->buf);
     if (w->med[0] < 0)
         return 0;
-    clamp_to_side_line(w, n, p->dev);
+    int lwin = p->win / 5 > 2 ? p->win / 5 : 2;
+    int wavy = clamp_to_side_line(w, n, p->dev, lwin);
+    if (wavy)
+        running_median(w->r, w->valid, n, lwin, w->lmed, w->buf);
     for (int t = 0; t < n && lim < p->max_depth; t++)
         if (w->med[t] + p->ext >= lim) {
             *deeper = 1;        /* the border may reach beyond the look */
@@ -626,9 +755,9 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
         }
     uint64_t removed = 0;
     for (int t = 0; t < n; t++) {
-        int m = w->med[t], cut;
+        int m = wavy && w->lmed[t] > w->med[t] ? w->lmed[t] : w->med[t], cut;
         if (!w->valid[t])
-            cut = m;    /* black far beyond: keep to this side's depth */
+            cut = w->med[t];    /* black far beyond: keep to this side's depth */
         else if (w->r[t] <= m + p->ext)
             cut = w->r[t];
         else
@@ -641,6 +770,7 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
             line_clear(line, 0, cut);
         }
         w->edge[t] = cut;
+        w->base[t] = w->valid[t] && w->r[t] <= m + p->ext ? cut : m;
     }
     for (int pass = 0; pass < 2; pass++) {
         uint64_t s = clear_stripes(b, p, w);
@@ -682,7 +812,7 @@ static int clean_side(const page *pg, enum side s, struct band *b,
         if (band_alloc(b, s, pg, lim + extra, e) < 0)
             return -1;
         band_load(b, pg);
-        if (side_work_alloc(&w, b->lines, p, e) < 0)
+        if (side_work_alloc(&w, b->lines, b->sw, p, e) < 0)
             return -1;
         *n = clean_band(b, p, &w, lim, &deeper);
         side_work_free(&w);

@@ -1,7 +1,9 @@
 /*
  * test_border.c — the border stage on synthetic pages with exact
- * expectations: solid borders on each side, ragged, tilted wedges, striped
- * (white line inside, black line and dashed line inside), salted, a full
+ * expectations: solid borders on each side, ragged (also deep and wavy),
+ * tilted wedges, striped (white line inside, black line and dashed line
+ * inside, a black line following a ragged edge), salted (also with holes
+ * side by side), a full
  * frame with a black box next to it, borders touching text, odd page sizes
  * and degenerate pages; and the 64x64 bit transpose it is built on.
  */
@@ -130,6 +132,76 @@ static void salted_border_goes(void **state)
         for (int x = 0; x < W; x++)
             if (rnd(&s) % 150 == 0)     /* 1- and 2-px white holes */
                 page_fill_rect(&pg, x, y, 1 + (int)(rnd(&s) % 2), 1, 0);
+    expect_clean(&pg, &want);
+    page_free(&pg);
+    page_free(&want);
+}
+
+/* A ragged edge as scanners of torn or curled sheets make it: a random
+ * walk that moves by up to amp px every 2-13 lines within [lo, hi]. */
+static void ragged_walk(int *depth, int n, int start, int lo, int hi, int amp,
+                        uint64_t seed)
+{
+    uint64_t s = seed;
+    int d = start;
+    for (int t = 0; t < n;) {
+        int run = 2 + (int)(rnd(&s) % 12);
+        d += (int)(rnd(&s) % (unsigned)(2 * amp + 1)) - amp;
+        d = d < lo ? lo : d > hi ? hi : d;
+        for (int k = 0; k < run && t < n; k++)
+            depth[t++] = d;
+    }
+}
+
+static void deep_wavy_ragged_border_goes(void **state)
+{
+    /* teeth from 120 to 345 px: beyond the first look (320 px), and
+     * straying far from any straight line */
+    enum { BW = 1400, BH = 1600 };
+    page want, pg;
+    mkpage(&want, BW, BH, 300);
+    for (int base = 100; base < 1500; base += 50)
+        text_line(&want, 420, base, 30);
+    copy_page(&pg, &want);
+    int depth[BH];
+    ragged_walk(depth, BH, 250, 120, 345, 20, 17);
+    left_border(&pg, depth);
+    expect_clean(&pg, &want);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void clustered_salt_goes(void **state)
+{
+    /* 1-3 px square holes, often side by side: white gaps along a row
+     * longer than the bridged gap, with black above and below */
+    page want, pg;
+    content(&want);
+    copy_page(&pg, &want);
+    rect(&pg, 0, 0, 110, H);
+    uint64_t s = 23;
+    for (int i = 0; i < 600; i++) {         /* about 3 % of the border */
+        int y = (int)(rnd(&s) % H), x = (int)(rnd(&s) % 107);
+        int sz = 1 + (int)(rnd(&s) % 3);
+        page_fill_rect(&pg, x, y, sz, sz, 0);
+    }
+    expect_clean(&pg, &want);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void stripe_following_a_ragged_edge_goes(void **state)
+{
+    /* a black line 8 px wide 16 px beyond a ragged edge, following it */
+    page want, pg;
+    content(&want);
+    copy_page(&pg, &want);
+    int depth[H];
+    ragged_walk(depth, H, 60, 30, 100, 6, 5);
+    for (int y = 0; y < H; y++) {
+        rect(&pg, 0, y, depth[y], 1);
+        rect(&pg, depth[y] + 16, y, 8, 1);
+    }
     expect_clean(&pg, &want);
     page_free(&pg);
     page_free(&want);
@@ -278,6 +350,9 @@ int main(void)
         cmocka_unit_test(tilted_wedges_go),
         cmocka_unit_test(striped_borders_go),
         cmocka_unit_test(salted_border_goes),
+        cmocka_unit_test(deep_wavy_ragged_border_goes),
+        cmocka_unit_test(clustered_salt_goes),
+        cmocka_unit_test(stripe_following_a_ragged_edge_goes),
         cmocka_unit_test(frame_goes_box_beside_it_stays),
         cmocka_unit_test(border_touching_text_leaves_the_text_beyond),
         cmocka_unit_test(odd_sizes_and_resolution),
