@@ -687,6 +687,34 @@ static int clamp_to_side_line(struct side_work *w, int n, int dev, int lag)
     return 0;
 }
 
+/* Step 3 of clean_band: clears each line up to its cut (w->edge) and
+ * notes where its border body ends (w->base).  Returns the black pixels
+ * cleared. */
+static uint64_t cut_lines(struct band *b, const struct side_params *p,
+                          struct side_work *w, int wavy)
+{
+    uint64_t removed = 0;
+    for (int t = 0; t < b->lines; t++) {
+        int m = wavy && w->lmed[t] > w->med[t] ? w->lmed[t] : w->med[t], cut;
+        if (!w->valid[t])
+            cut = w->med[t];    /* black far beyond: keep to this side's depth */
+        else if (w->r[t] <= m + p->ext)
+            cut = w->r[t];
+        else
+            cut = m > 0 ? m + p->ext / 2 : 0;
+        if (cut > b->depth)
+            cut = b->depth;
+        if (cut > 0) {
+            uint64_t *line = band_line(b, t);
+            removed += (uint64_t)line_count(line, 0, cut);
+            line_clear(line, 0, cut);
+        }
+        w->edge[t] = cut;
+        w->base[t] = w->valid[t] && w->r[t] <= m + p->ext ? cut : m;
+    }
+    return removed;
+}
+
 /*
  * Clears one side's border in its band.
  *
@@ -704,8 +732,10 @@ static int clamp_to_side_line(struct side_work *w, int n, int dev, int lag)
  *    beyond it on a few lines.  Where it strays more than `dev` above the
  *    side's robust line (a photo bleeding off the page) on a side whose
  *    edge is straight, it is brought back to the line (clamp_to_side_line).
- * 3. Clearing: a line is cleared over its whole black stretch when it ends
- *    within `ext` of the median; otherwise something is joined and the line
+ * 3. Clearing (cut_lines): a line is cleared over its whole black stretch
+ *    when it ends within `ext` of the median (on a wavy side, of the larger
+ *    of the median and a running median over a few lines, which follows
+ *    the teeth of a ragged edge); otherwise something is joined and the line
  *    is cut at median + ext/2, so a glyph touching the border loses at most
  *    that much.  Lines black beyond max_depth (crossed by a perpendicular
  *    border, or a big black object under the border) are cut at the median:
@@ -753,25 +783,7 @@ static uint64_t clean_band(struct band *b, const struct side_params *p,
             *deeper = 1;        /* the border may reach beyond the look */
             return 0;
         }
-    uint64_t removed = 0;
-    for (int t = 0; t < n; t++) {
-        int m = wavy && w->lmed[t] > w->med[t] ? w->lmed[t] : w->med[t], cut;
-        if (!w->valid[t])
-            cut = w->med[t];    /* black far beyond: keep to this side's depth */
-        else if (w->r[t] <= m + p->ext)
-            cut = w->r[t];
-        else
-            cut = m > 0 ? m + p->ext / 2 : 0;
-        if (cut > b->depth)
-            cut = b->depth;
-        if (cut > 0) {
-            uint64_t *line = band_line(b, t);
-            removed += (uint64_t)line_count(line, 0, cut);
-            line_clear(line, 0, cut);
-        }
-        w->edge[t] = cut;
-        w->base[t] = w->valid[t] && w->r[t] <= m + p->ext ? cut : m;
-    }
+    uint64_t removed = cut_lines(b, p, w, wavy);
     for (int pass = 0; pass < 2; pass++) {
         uint64_t s = clear_stripes(b, p, w);
         if (s == 0)

@@ -2,8 +2,12 @@
  * test_despeckle.c — the despeckle stage on synthetic pages: isolated specks
  * of 1x1 to 5x5 go, a 1-px-wide line and bigger blobs stay, i-dots, periods,
  * colons and dotted leaders next to text stay while specks among the same
- * text go, small holes in strokes are filled and big ones are not, sizes
- * scale with the resolution, degenerate pages do not crash.
+ * text go — also specks too small for the page's text, specks placed
+ * unlike its i-dots and periods, specks run together or turned long —
+ * while i-dots over joined, slanted or serifed stems, hyphens, dashes,
+ * quotes, broken commas and glyph pieces stay; small holes in strokes are
+ * filled and big ones are not, sizes scale with the resolution,
+ * degenerate pages do not crash.
  */
 #include <stdlib.h>
 
@@ -72,6 +76,158 @@ static void text_dots_stay_specks_among_text_go(void **state)
     assert_int_equal(r.speck_px, spx);
     assert_int_equal(count_lost(&want, &pg), 0);
     assert_int_equal(count_lost(&pg, &want), 0);
+    page_free(&pg);
+    page_free(&want);
+}
+
+/* Left edge of letter i of a text_line that starts at x0 (see
+ * clean_testlib.h: "o" 14, "i" 4, "h" 12 px wide, 4 px apart, 16 more after
+ * every fifth letter). */
+static int letter_x(int x0, int i)
+{
+    static const int width[3] = { 14, 4, 12 };
+    int x = x0;
+    for (int k = 0; k < i; k++)
+        x += width[k % 3] + 4 + (k % 5 == 4 ? 16 : 0);
+    return x;
+}
+
+/* Five lines of 30 letters (50 i-dots 4 x 4 over their stems at a gap of
+ * 4 px, 30 periods 4 x 4 on the baseline 3 px after a letter): the page's
+ * dots. */
+static void dotted_text(page *pg)
+{
+    mkpage(pg, 760, 380, 300);
+    for (int base = 70; base < 370; base += 60)
+        text_line(pg, 40, base, 30);
+}
+
+static void dots_too_small_for_the_text_go(void **state)
+{
+    /* a 1 x 1 speck exactly where an i-dot over an "h" would be, a 2 x 2
+     * one where a period would be: smaller than any dot of this text */
+    page want, pg;
+    dotted_text(&want);
+    copy_page(&pg, &want);
+    int h = letter_x(40, 2);                    /* "h" stem: 3 px wide */
+    rect(&pg, h + 1, 130 - 30 - 4 - 1, 1, 1);
+    rect(&want, 620, 190 - 20, 14, 20);         /* a letter after the line */
+    rect(&pg, 620, 190 - 20, 14, 20);
+    rect(&pg, 620 + 14 + 3, 190 - 2, 2, 2);
+    struct despeckle_result r = run(&pg, 5, 3);
+    assert_int_equal(r.speck_px, 1 + 4);
+    assert_int_equal(count_lost(&want, &pg), 0);
+    assert_int_equal(count_lost(&pg, &want), 0);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void dots_placed_unlike_this_texts_dots_go(void **state)
+{
+    /* 4 x 4 specks, as big as the text's dots: over an "h" stem but 8 px
+     * above it (this text's i-dots are 4 px above their stems), and on the
+     * baseline but 12 px after a letter (its periods follow at 3 px) */
+    page want, pg;
+    dotted_text(&want);
+    copy_page(&pg, &want);
+    int h = letter_x(40, 5);
+    rect(&pg, h, 70 - 30 - 8 - 4, 4, 4);
+    rect(&want, 620, 250 - 20, 14, 20);         /* a letter after the line */
+    rect(&pg, 620, 250 - 20, 14, 20);
+    rect(&pg, 620 + 14 + 12, 250 - 4, 4, 4);
+    struct despeckle_result r = run(&pg, 5, 3);
+    assert_int_equal(r.speck_px, 16 + 16);
+    assert_int_equal(count_lost(&want, &pg), 0);
+    assert_int_equal(count_lost(&pg, &want), 0);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void dots_of_joined_slanted_and_serifed_stems_stay(void **state)
+{
+    /* i-dots whose stems are joined to the letter before ("ri"), slant
+     * 1 px every 4 rows, or jog 2 px under a serif: all stay, among text
+     * whose other i-dots set the gap */
+    page want, pg;
+    dotted_text(&want);
+    int x = 60, base = 365;
+    rect(&want, x, base - 20, 3, 20);           /* "r": stem and arm ... */
+    rect(&want, x, base - 20, 10, 3);           /* ... joined to the i */
+    rect(&want, x + 9, base - 20, 4, 20);
+    rect(&want, x + 9, base - 28, 4, 4);
+    x += 40;
+    for (int y = 0; y < 20; y++)                /* slanted stem */
+        rect(&want, x + y / 4, base - 20 + y, 4, 1);
+    rect(&want, x, base - 28, 4, 4);
+    x += 40;
+    rect(&want, x - 2, base - 20, 6, 3);        /* serif and jog */
+    rect(&want, x + 1, base - 17, 4, 17);
+    rect(&want, x - 1, base - 28, 4, 4);
+    copy_page(&pg, &want);
+    struct despeckle_result r = run(&pg, 5, 3);
+    assert_int_equal(r.speck_px, 0);
+    assert_int_equal(count_lost(&want, &pg), 0);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void runs_of_specks_go_blobs_of_text_stay(void **state)
+{
+    /* two specks run together and a speck turned long, far from text, go;
+     * a solid square, a hyphen and the dashes of a dashed rule stay */
+    page want, pg;
+    mkpage(&want, 500, 300, 300);
+    int x = text_line(&want, 20, 60, 8);
+    rect(&want, x + 4, 48, 9, 3);               /* hyphen on the line */
+    text_line(&want, x + 17, 60, 5);
+    for (int k = 0; k < 8; k++)
+        rect(&want, 40 + 16 * k, 200, 11, 4);   /* dashed rule */
+    rect(&want, 400, 250, 7, 7);                /* solid square */
+    copy_page(&pg, &want);
+    rect(&pg, 300, 150, 5, 5);                  /* two specks touching */
+    rect(&pg, 305, 155, 4, 4);
+    for (int y = 0; y < 6; y++)                 /* a 2 x 5 turned long */
+        rect(&pg, 420 + y / 3, 120 + y, 2, 1);
+    struct despeckle_result r = run(&pg, 5, 3);
+    assert_int_equal(r.specks, 2);
+    assert_int_equal(r.speck_px, 25 + 16 + 12);
+    assert_int_equal(count_lost(&want, &pg), 0);
+    page_free(&pg);
+    page_free(&want);
+}
+
+static void marks_made_of_pieces_stay(void **state)
+{
+    /* a double quote, a comma whose tail broke off its head, three pieces
+     * of a broken glyph, a terminal broken off a letter's top, a row of
+     * three dots: all stay */
+    page want, pg;
+    dotted_text(&want);
+    int base = 365, x = 620;
+    rect(&want, x, base - 30, 3, 7);            /* " before a letter */
+    rect(&want, x + 5, base - 30, 3, 7);
+    rect(&want, x + 11, base - 20, 14, 20);
+    x += 40;
+    rect(&want, x, base - 20, 12, 20);          /* a letter, then ",": */
+    rect(&want, x + 15, base - 4, 4, 4);        /* head on the baseline */
+    rect(&want, x + 17, base + 1, 2, 3);        /* tail, 1 px below */
+    copy_page(&pg, &want);
+    struct despeckle_result r = run(&pg, 5, 3);
+    assert_int_equal(r.speck_px, 0);
+    assert_int_equal(count_lost(&want, &pg), 0);
+    page_free(&pg);
+    mkpage(&want, 300, 200, 300);
+    rect(&want, 20, 100, 3, 3);                 /* pieces 1-2 px apart */
+    rect(&want, 25, 101, 3, 2);
+    rect(&want, 29, 99, 2, 3);
+    rect(&want, 100, 80, 14, 20);               /* a letter and a terminal */
+    rect(&want, 116, 80, 4, 4);                 /* 3 px off, tops level */
+    for (int k = 0; k < 3; k++)                 /* a row of three dots */
+        rect(&want, 180 + 12 * k, 90, 4, 4);
+    copy_page(&pg, &want);
+    r = run(&pg, 5, 3);
+    assert_int_equal(r.speck_px, 0);
+    assert_int_equal(count_lost(&want, &pg), 0);
     page_free(&pg);
     page_free(&want);
 }
@@ -217,6 +373,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(specks_go_lines_stay),
         cmocka_unit_test(text_dots_stay_specks_among_text_go),
+        cmocka_unit_test(dots_too_small_for_the_text_go),
+        cmocka_unit_test(dots_placed_unlike_this_texts_dots_go),
+        cmocka_unit_test(dots_of_joined_slanted_and_serifed_stems_stay),
+        cmocka_unit_test(runs_of_specks_go_blobs_of_text_stay),
+        cmocka_unit_test(marks_made_of_pieces_stay),
         cmocka_unit_test(upside_down_text_keeps_its_dots),
         cmocka_unit_test(small_holes_are_filled),
         cmocka_unit_test(sizes_scale_with_resolution),
