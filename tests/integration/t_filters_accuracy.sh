@@ -5,7 +5,10 @@
 # scorer against the ground truth (not timed; speed is make bench-filters):
 #   residual skew median <= 0.03 deg, p95 <= 0.1 deg; orientation right on
 #   every page (measured and reported); <= 0.1 % of border pixels left;
-#   <= 5 % of speck pixels left; content lost median <= 0.1 %, p90 <= 0.5 %.
+#   <= 5 % of speck pixels left, counting the isolated specks (the specks
+#   stuck to glyphs cannot go without cutting the glyph: the lead's
+#   decision on issue 2, the reference scorer's definition); content lost
+#   median <= 0.1 %, p90 <= 0.5 %.
 set -eu
 . "$SPOOLD_TOP/tests/lib/samples.sh"
 
@@ -31,7 +34,7 @@ check rep_orient_right ">=" $n
 check resid_skew_median "<=" 0.03
 check resid_skew_p95 "<=" 0.1
 check border_left_pct "<=" 0.1
-check speck_left_pct "<=" 5
+check speck_left_isolated_pct "<=" 5
 check lost_pct_median "<=" 0.1
 check lost_pct_p90 "<=" 0.5
 echo ok
