@@ -216,6 +216,7 @@ static void marks_made_of_pieces_stay(void **state)
     assert_int_equal(r.speck_px, 0);
     assert_int_equal(count_lost(&want, &pg), 0);
     page_free(&pg);
+    page_free(&want);
     mkpage(&want, 300, 200, 300);
     rect(&want, 20, 100, 3, 3);                 /* pieces 1-2 px apart */
     rect(&want, 25, 101, 3, 2);
