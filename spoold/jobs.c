@@ -175,6 +175,8 @@ int job_start(struct daemon *d, const struct spool_claim *c, bool is_dir,
 
 /* ------------------------------------------------------ resolving a job */
 
+static bool job_fail(struct daemon *d, struct job *j);
+
 /* Publishes a finished job.  true when the job is resolved. */
 static bool job_publish(struct daemon *d, struct job *j)
 {
@@ -204,6 +206,13 @@ static bool job_publish(struct daemon *d, struct job *j)
         log_msg(&d->log, LOG_WARNING, "discarded %s: the claim was taken "
                 "back while it was worked on (lease expired?)", j->claim.pack);
         return true;
+    }
+    if (o == SPOOL_TAKEN) {     /* no retry can help: to failed/ now */
+        j->res.status = WORKER_BAD_INPUT;
+        snprintf(j->res.reason, sizeof j->res.reason, "%s", e.msg);
+        j->state = JOB_FAIL;
+        j->retries = 0;
+        return job_fail(d, j);
     }
     if (j->retries++ == 0)
         log_msg(&d->log, LOG_WARNING, "cannot publish %s yet: %s",

@@ -22,6 +22,7 @@
  * bad input.  Everything else is a failed attempt (WORKER_FAILED).
  */
 #include "worker.h"
+#include "jsonstr.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -161,36 +162,6 @@ static int decode_check(const struct inputs *in, const struct read_opts *o,
 
 /* ------------------------------------------------------------ JSON */
 
-/* Writes s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
-static void json_str(FILE *fp, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', fp);
-    while (*p != '\0') {
-        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
-                (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-        bool ok = n > 0 && !(n == 2 && *p < 0xc2);
-        for (int k = 1; ok && k < n; k++)
-            ok = (p[k] & 0xc0) == 0x80;
-        if (!ok) {
-            fputs("\\ufffd", fp);
-            p++;
-        } else if (n > 1) {
-            fwrite(p, 1, (size_t)n, fp);
-            p += n;
-        } else {
-            if (*p == '"' || *p == '\\')
-                fprintf(fp, "\\%c", *p);
-            else if (*p < 0x20 || *p == 0x7f)
-                fprintf(fp, "\\u%04x", *p);
-            else
-                fputc(*p, fp);
-            p++;
-        }
-    }
-    fputc('"', fp);
-}
-
 /* The report being built: header fields and one entry per step. */
 struct report {
     char *steps;            /* JSON array body, from open_memstream */
@@ -228,10 +199,10 @@ static void report_exec_step(struct report *rep, char *const *argv,
     fprintf(fp, "%s{\"kind\":\"exec\",\"argv\":[", rep->nsteps++ ? "," : "");
     for (int i = 0; argv[i] != NULL; i++) {
         fputs(i ? "," : "", fp);
-        json_str(fp, argv[i]);
+        json_put_str(fp, argv[i]);
     }
     fprintf(fp, "],\"ms\":%.3f,\"output_tail\":", xr->ms);
-    json_str(fp, xr->tail);
+    json_put_str(fp, xr->tail);
     fputc('}', fp);
 }
 
@@ -514,13 +485,13 @@ static int write_report(struct run *run, const char *path, mode_t mode,
         strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
     char pl[512];
     fputs("{\"pack\":", fp);
-    json_str(fp, job->pack);
+    json_put_str(fp, job->pack);
     fputs(",\"node\":", fp);
-    json_str(fp, job->conf->node);
+    json_put_str(fp, job->conf->node);
     fprintf(fp, ",\"attempt\":%d,\"pages\":%d,\"started\":\"%s\","
             "\"ms\":%.3f,\"cpu_ms\":%.3f,\"pipeline\":", job->attempt,
             run->r->pages, started, run->r->ms, run->r->cpu_ms);
-    json_str(fp, conf_pipeline_describe(job->conf, pl, sizeof pl));
+    json_put_str(fp, conf_pipeline_describe(job->conf, pl, sizeof pl));
     fprintf(fp, ",\"version\":\"%s\",\"steps\":[%.*s]}\n", SPOOLD_VERSION,
             (int)run->rep.steps_len, run->rep.steps);
     int rc = 0;

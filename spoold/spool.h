@@ -382,6 +382,9 @@ enum spool_outcome {
     SPOOL_GAVE_UP = 2,  /* spool_claim_released: attempts exhausted, the
                            pack was moved to failed/ instead */
     SPOOL_FENCED = 3,   /* spool_publish: our claim is gone (reaped) */
+    SPOOL_TAKEN = 4,    /* spool_publish: the output name holds another
+                           pack's result (a.tif and a.tiff, or file a.tif
+                           and directory a): nothing was published */
 };
 
 /* Every claimed/ entry, sorted released-first then by node order.
@@ -469,6 +472,9 @@ struct spool_output {
     char base[256];
     char tmp_tif[4096], tmp_json[4096];
     char final_tif[4096], final_json[4096];
+    char report_head[SPOOL_PACK_MAX * 6 + 16]; /* {"pack":"P", (jsonstr.h):
+                                                  how this pack's report,
+                                                  hence its output, begins */
 };
 
 /* Fills o for claim c and output directory OUTDIR (NULL: SPOOL/out). */
@@ -477,7 +483,12 @@ int spool_output_paths(struct spool *sp, const char *outdir,
                        errbuf *e);
 
 /* Publishes our claim c: fencing check (gone: removes the temps, returns
- * FENCED), renames tmp_json then tmp_tif into place (the .tif appearing
+ * FENCED); if final_tif exists and final_json does not begin with
+ * report_head, the name belongs to another pack whose output maps to the
+ * same name: returns TAKEN, publishes nothing (the caller fails the pack
+ * with the reason in e; the other pack's result stays).  An output of the
+ * same pack (an earlier attempt, or the same name submitted again) is
+ * replaced.  Then renames tmp_json then tmp_tif into place (the .tif appearing
  * means complete), then moves claimed/P@NODE+K to done/P (if done/P exists:
  * done/P.<server unix s>.<NODE>) when keep_done, else moves it to tmp/
  * and removes it there; removes claimed/.P.err.  WON/FENCED/ERROR. */

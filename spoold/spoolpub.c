@@ -6,8 +6,10 @@
  * source to done/ or removing it, and cleaning this node's temp names.
  */
 #include "spoolint.h"
+#include "jsonstr.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,8 @@ int spool_output_paths(struct spool *sp, const char *outdir,
     }
     if (!ok || strlen(o->base) + SPOOL_NODE_MAX + 12 > 255)
         return err_set(e, "output path too long for pack \"%s\"", c->pack);
+    if (json_report_head(c->pack, o->report_head, sizeof o->report_head) < 0)
+        return err_set(e, "pack name \"%s\" too long for its report", c->pack);
     return 0;
 }
 
@@ -80,6 +84,64 @@ static int publish_one(struct spool *sp, const char *tmp, const char *final,
     if (oc == SPOOL_LOST)
         return err_set(e, "%s vanished before publishing", tmp);
     return oc == SPOOL_WON ? 0 : -1;
+}
+
+/* Reads up to cap bytes from the start of PATH (a regular file, not
+ * followed if a symlink) into buf.  Returns the count, -1 with errno. */
+static ssize_t read_head(struct spool *sp, const char *path, char *buf,
+                         size_t cap)
+{
+    int fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                           O_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    ssize_t n = -1;
+    if (sp->ops->fstat(sp->ctx, fd, &st) < 0)
+        n = -1;
+    else if (!S_ISREG(st.st_mode))
+        errno = EINVAL;
+    else {
+        n = 0;
+        while ((size_t)n < cap) {
+            ssize_t r = sp->ops->pread(sp->ctx, fd, buf + n, cap - (size_t)n, n);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                n = r < 0 ? -1 : n;
+                break;
+            }
+            n += r;
+        }
+    }
+    int err = errno;
+    sp->ops->close(sp->ctx, fd);   /* read-only: nothing to lose */
+    errno = err;
+    return n;
+}
+
+/* 1 if publishing o replaces nothing or only this pack's own earlier
+ * result, 0 if final_tif holds another pack's (e says which name clashes),
+ * -1 on an I/O error (retry later).  The .tif is published only after its
+ * .json, so a .tif whose .json is missing or is not a regular file is not
+ * this pack's.  One lstat when the name is free (the usual case). */
+static int output_is_ours(struct spool *sp, const struct spool_output *o,
+                          errbuf *e)
+{
+    int r = sp_exists(sp, o->final_tif);
+    if (r <= 0)
+        return r < 0 ? err_errno(e, errno, "lstat %s", o->final_tif) : 1;
+    char head[sizeof o->report_head];
+    size_t want = strlen(o->report_head);
+    ssize_t n = read_head(sp, o->final_json, head, want);
+    if (n < 0 && errno != ENOENT && errno != ELOOP && errno != EINVAL)
+        return err_errno(e, errno, "read %s", o->final_json);
+    if (n == (ssize_t)want && memcmp(head, o->report_head, want) == 0)
+        return 1;
+    err_set(e, "output name %s is taken by another pack's result (names "
+            "that differ only in .tif/.tiff, or a file and a directory of "
+            "the same name): rename this pack and requeue it", o->final_tif);
+    return 0;
 }
 
 /* Moves the source out of claimed/: to done/ (unique name), or into tmp/
@@ -134,6 +196,9 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
         spool_remove_temps(sp, o);
         return SPOOL_FENCED;
     }
+    r = output_is_ours(sp, o, e);
+    if (r <= 0)
+        return r < 0 ? SPOOL_ERROR : SPOOL_TAKEN;
     if (publish_one(sp, o->tmp_json, o->final_json, e) < 0 ||
         publish_one(sp, o->tmp_tif, o->final_tif, e) < 0 ||
         retire_source(sp, c, claim, keep_done, now, e) < 0)

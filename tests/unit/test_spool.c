@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "spooltest.h"
+#include "jsonstr.h"
 
 #define S(x) ((spool_ns)(x) * SPOOL_NS_PER_S)
 
@@ -128,6 +129,14 @@ static void drop(struct fx *x, const char *name)
 {
     char p[4096];
     assert_int_equal(write_file(sp_file(p, x->root, "incoming", name), "data", 4), 0);
+}
+
+/* The pack report a worker writes: it begins with o->report_head. */
+static int write_report(const struct spool_output *o)
+{
+    char buf[sizeof o->report_head + 32];
+    int n = snprintf(buf, sizeof buf, "%s\"node\":\"t\"}\n", o->report_head);
+    return write_file(o->tmp_json, buf, (size_t)n);
 }
 
 /* ------------------------------------------------------------ claiming */
@@ -418,7 +427,7 @@ static void publish_round_trip(const char *pack, void **state)
     drop(x, pack);
     assert_int_equal(spool_claim(x->a, pack, &c, &e), SPOOL_WON);
     assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_file(o.tmp_json, "{}", 2), 0);
+    assert_int_equal(write_report(&o), 0);
     assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
     /* the publish rename of the .tif loses its reply: still published */
     x->f = (struct fault){ .mode = FAULT_RENAME_DONE_THEN_ERR, .err = EIO,
@@ -460,7 +469,7 @@ static void fencing_discards(void **state)
     drop(x, "f.tif");
     assert_int_equal(spool_claim(x->a, "f.tif", &c, &e), SPOOL_WON);
     assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_file(o.tmp_json, "{}", 2), 0);
+    assert_int_equal(write_report(&o), 0);
     assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
     assert_int_equal(spool_reap(x->b, &c, S(100), S(1000), &e), SPOOL_WON);
     assert_int_equal(spool_publish(x->a, &c, &o, true, S(1001), &e), SPOOL_FENCED);
@@ -474,11 +483,70 @@ static void fencing_discards(void **state)
     drop(x, "g.tif");
     assert_int_equal(spool_claim(x->a, "g.tif", &c, &e), SPOOL_WON);
     assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_file(o.tmp_json, "{}", 2), 0);
+    assert_int_equal(write_report(&o), 0);
     assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
     assert_int_equal(spool_publish(x->a, &c, &o, true, S(1234), &e), SPOOL_WON);
     assert_true(exists(sp_file(p, x->root, "done", "g.tif")));
     assert_true(exists(sp_file(p, x->root, "done", "g.tif.1234.n1")));
+}
+
+/* Packs whose outputs map to one name (file a.tif, a.tiff, directory a):
+ * the second one is refused (TAKEN) and the first one's result stays; the
+ * same pack name published again replaces its own result. */
+static void output_name_clash_refused(void **state)
+{
+    struct fx *x = *state;
+    errbuf e;
+    char p[4096], q[4096];
+    struct spool_claim c;
+    struct spool_output o;
+    publish_round_trip("k.tif", state);
+    x->f.mode = FAULT_NONE;
+    const char *others[] = { "k.tiff", "k.TIF", "k" };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        if (i == 2) {
+            assert_int_equal(mkdir(sp_file(p, x->root, "incoming", "k"), 0777), 0);
+            snprintf(q, sizeof q, "%s/p1.tif", p);
+            assert_int_equal(write_file(q, "data", 4), 0);
+        } else {
+            drop(x, others[i]);
+        }
+        assert_int_equal(spool_claim(x->a, others[i], &c, &e), SPOOL_WON);
+        assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
+        assert_string_equal(o.final_tif, sp_file(p, x->root, "out", "k.tif"));
+        assert_int_equal(write_report(&o), 0);
+        assert_int_equal(write_file(o.tmp_tif, "OTHER", 5), 0);
+        assert_int_equal(spool_publish(x->a, &c, &o, true, S(600), &e), SPOOL_TAKEN);
+        assert_non_null(strstr(e.msg, "k.tif"));
+        char *kept = read_all(o.final_tif);
+        assert_non_null(kept);
+        assert_string_equal(kept, "TIFF");              /* the first result stays */
+        free(kept);
+        assert_int_equal(spool_claim_path(x->a, &c, p, sizeof p, &e), 0);
+        assert_true(exists(p));                          /* source still claimed */
+        assert_true(exists(o.tmp_tif));                  /* the caller removes it */
+        spool_remove_temps(x->a, &o);
+    }
+    /* a .tif without its .json (or with a foreign one) is not ours either */
+    assert_int_equal(unlink(sp_file(p, x->root, "out", "k.json")), 0);
+    drop(x, "k.tif");
+    assert_int_equal(spool_claim(x->a, "k.tif", &c, &e), SPOOL_WON);
+    assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
+    assert_int_equal(write_report(&o), 0);
+    assert_int_equal(write_file(o.tmp_tif, "TIFF2", 5), 0);
+    assert_int_equal(spool_publish(x->a, &c, &o, true, S(700), &e), SPOOL_TAKEN);
+}
+
+static void report_head_escapes(void **state)
+{
+    (void)state;
+    char buf[64];
+    int n = json_report_head("a\"b\\c\n\xff", buf, sizeof buf);
+    assert_int_equal(n, (int)strlen(buf));
+    assert_string_equal(buf, "{\"pack\":\"a\\\"b\\\\c\\u000a\\ufffd\",");
+    assert_int_equal(json_report_head("0123456789012345678901234567890123456789"
+                                      "0123456789012345678901234567890123456789", buf,
+                                      sizeof buf), -1);
 }
 
 static void identity_checked(void **state)
@@ -530,6 +598,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(permanent_failure_and_drain, setup, teardown),
         cmocka_unit_test_setup_teardown(odd_names_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(fencing_discards, setup, teardown),
+        cmocka_unit_test_setup_teardown(output_name_clash_refused, setup, teardown),
+        cmocka_unit_test(report_head_escapes),
         cmocka_unit_test_setup_teardown(identity_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
