@@ -688,20 +688,27 @@ static int clamp_to_side_line(struct side_work *w, int n, int dev, int lag)
 }
 
 /* Step 3 of clean_band: clears each line up to its cut (w->edge) and
- * notes where its border body ends (w->base).  Returns the black pixels
- * cleared. */
+ * notes where its border body ends (w->base).  A line that ends within
+ * `reach` of the median edge is cleared whole; one reaching further has
+ * something joined and is cut at the median + reach/2.  On a wavy side
+ * (a ragged border) reach is ext, the teeth's play; on a straight or
+ * tilted side (side_is_wavy said its edge stays within a pixel of its
+ * neighbours) it is ext/3, so a glyph joined to the edge (the wedge of a
+ * skewed sheet crossing a line of text) loses at most ext/6 next to it.
+ * Returns the black pixels cleared. */
 static uint64_t cut_lines(struct band *b, const struct side_params *p,
                           struct side_work *w, int wavy)
 {
     uint64_t removed = 0;
+    int reach = wavy ? p->ext : p->ext / 3;
     for (int t = 0; t < b->lines; t++) {
         int m = wavy && w->lmed[t] > w->med[t] ? w->lmed[t] : w->med[t], cut;
         if (!w->valid[t])
             cut = w->med[t];    /* black far beyond: keep to this side's depth */
-        else if (w->r[t] <= m + p->ext)
+        else if (w->r[t] <= m + reach)
             cut = w->r[t];
         else
-            cut = m > 0 ? m + p->ext / 2 : 0;
+            cut = m > 0 ? m + reach / 2 : 0;
         if (cut > b->depth)
             cut = b->depth;
         if (cut > 0) {
@@ -710,7 +717,7 @@ static uint64_t cut_lines(struct band *b, const struct side_params *p,
             line_clear(line, 0, cut);
         }
         w->edge[t] = cut;
-        w->base[t] = w->valid[t] && w->r[t] <= m + p->ext ? cut : m;
+        w->base[t] = w->valid[t] && w->r[t] <= m + reach ? cut : m;
     }
     return removed;
 }

@@ -4,7 +4,8 @@
  * tilted wedges, striped (white line inside, black line and dashed line
  * inside, a black line following a ragged edge), salted (also with holes
  * side by side), a full
- * frame with a black box next to it, borders touching text, odd page sizes
+ * frame with a black box next to it, borders touching text (glyphs joined
+ * to a straight edge keep all but 8 px), odd page sizes
  * and degenerate pages; and the 64x64 bit transpose it is built on.
  */
 #include <stdlib.h>
@@ -247,6 +248,46 @@ static void border_touching_text_leaves_the_text_beyond(void **state)
     page_free(&want);
 }
 
+/* A glyph joined to a straight or tilted border (the bowl of a D, a serif
+ * reaching the wedge of a skewed sheet) keeps everything but the few pixels
+ * next to the edge: a straight edge strays a pixel or two from its line,
+ * so the 24 px a ragged edge's teeth get is not taken there: beyond 8 px
+ * from the edge nothing is lost. */
+static void glyph_joined_to_a_straight_border_stays(void **state)
+{
+    for (int tilted = 0; tilted < 2; tilted++) {
+        page want, pg;
+        errbuf e;
+        uint64_t removed;
+        content(&want);
+        copy_page(&pg, &want);
+        int edge[H];
+        for (int y = 0; y < H; y++) {
+            edge[y] = tilted ? 40 + y / 16 : 60;
+            rect(&pg, 0, y, edge[y], 1);
+        }
+        /* strokes 8..20 px long, 10 rows thick, joined to the edge on an
+         * eighth of the lines (more, and the edge is taken as ragged);
+         * each with a stem beyond a white counter, like a D's bowl */
+        for (int y = 120, len = 8; y + 10 < H; y += 80, len = len < 20 ? len + 3 : 8) {
+            for (int k = 0; k < 10; k++) {
+                rect(&want, edge[y + k], y + k, len, 1);
+                rect(&pg, edge[y + k], y + k, len, 1);
+            }
+            rect(&want, edge[y] + len + 6, y, 3, 10);
+            rect(&pg, edge[y] + len + 6, y, 3, 10);
+        }
+        assert_int_equal(border_clean(&pg, 0.25, &removed, &e), 0);
+        for (int y = 0; y < H; y++) {
+            assert_int_equal(count_rect(&pg, 0, y, edge[y], 1), 0);    /* border gone */
+            for (int x = edge[y] + 8; x < W; x++)
+                assert_int_equal(page_get(&pg, x, y), page_get(&want, x, y));
+        }
+        page_free(&pg);
+        page_free(&want);
+    }
+}
+
 static void odd_sizes_and_resolution(void **state)
 {
     /* 150 dpi, sizes not multiples of 64, borders on all sides */
@@ -355,6 +396,7 @@ int main(void)
         cmocka_unit_test(stripe_following_a_ragged_edge_goes),
         cmocka_unit_test(frame_goes_box_beside_it_stays),
         cmocka_unit_test(border_touching_text_leaves_the_text_beyond),
+        cmocka_unit_test(glyph_joined_to_a_straight_border_stays),
         cmocka_unit_test(odd_sizes_and_resolution),
         cmocka_unit_test(deep_borders_are_followed),
         cmocka_unit_test(random_pages_are_safe),
