@@ -18,6 +18,8 @@ struct scan_ent {
     uint64_t sig;           /* hash of sizes, mtimes and member names */
     bool parsed;            /* parse result cached for this sig */
     bool parse_ok;
+    bool parse_transient;   /* failed on an I/O error of the mount, not
+                               of the pack: parse again next scan */
     char parse_why[200];
     char broken_why[200];   /* structural: symlink, nested dir... */
 };
@@ -147,12 +149,30 @@ static int observe(struct spool *sp, const char *name, struct scan_ent *ent,
 }
 
 /* Parse check of a pack (every member of a directory, in name order). */
+/* True if a parse failure is about the file system rather than the pack:
+ * a mount that is gone, stale or cut off (sshfs ENOTCONN, ECONNABORTED,
+ * EIO while the server restarts or the network is partitioned; NFS ESTALE,
+ * ETIMEDOUT) or memory.  Such a failure says nothing about the pack, so it
+ * must never count towards `broken_after` (a good pack would be sent to
+ * failed/ by an outage: the fault harness saw it). */
+static bool parse_failure_transient(const char *why)
+{
+    static const int errs[] = { EIO, ENOTCONN, ECONNABORTED, ECONNRESET,
+                                ESTALE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH,
+                                ENOMEM, EAGAIN, EINTR };
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
+        if (strstr(why, strerror(errs[i])) != NULL)
+            return true;
+    return false;
+}
+
 static void parse_pack(struct spool *sp, struct scan_ent *ent)
 {
     char path[SP_PATH_MAX];
     errbuf e;
     ent->parsed = true;
     ent->parse_ok = false;
+    ent->parse_transient = false;
     if (sp_path(sp, "incoming", ent->pub.name, path, &e) < 0)
         goto fail;
     int pages;
@@ -196,6 +216,10 @@ static void parse_pack(struct spool *sp, struct scan_ent *ent)
     return;
 fail:
     snprintf(ent->parse_why, sizeof ent->parse_why, "%s", e.msg);
+    if (parse_failure_transient(e.msg)) {
+        ent->parse_transient = true;
+        ent->parsed = false;            /* not cached: read again */
+    }
 }
 
 static void judge_parsed(struct scan_ent *ent, spool_ns quiet,
@@ -259,7 +283,8 @@ static void judge_parsed(struct scan_ent *ent, spool_ns quiet,
     }
     double broken = o->broken_after_s > 0 ? o->broken_after_s
                   : (10 * o->settle_s > 300 ? 10 * o->settle_s : 300);
-    p->state = quiet >= spool_ns_from_s(broken) ? SPOOL_BROKEN : SPOOL_INCOMPLETE;
+    p->state = !ent->parse_transient && quiet >= spool_ns_from_s(broken)
+               ? SPOOL_BROKEN : SPOOL_INCOMPLETE;
     memcpy(p->why, ent->parse_why, sizeof p->why);
 }
 
