@@ -153,6 +153,25 @@ int spool_history_append(struct spool *sp, const char *pack, int attempt,
     return rc;
 }
 
+/* The last line of P's attempt history ("" if none or unreadable), so
+ * that a pack that runs out of attempts says in failed/P.err's last line
+ * what its last attempt ran into, not only that attempts ran out. */
+static void history_last(struct spool *sp, const char *pack, char *buf,
+                         size_t cap)
+{
+    char *text;
+    errbuf ignored;
+    buf[0] = '\0';
+    if (history_read(sp, pack, &text, &ignored) < 0)
+        return;
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    const char *nl = strrchr(text, '\n');
+    sp_one_line(nl ? nl + 1 : text, buf, cap);
+    free(text);
+}
+
 /* ------------------------------------------------------------- failed/ */
 
 /* Picks failed/P, or failed/P.<server s>.<NODE> if that exists (also used
@@ -241,11 +260,12 @@ enum spool_outcome spool_claim_released(struct spool *sp,
     enum spool_outcome oc = take(sp, from, out, e);
     if (oc != SPOOL_WON)
         return oc;
-    char t[40], line[200];
+    char t[40], last[SPOOL_REASON_MAX + 100], line[SPOOL_REASON_MAX + 300];
     sp_format_time(now, t, sizeof t);
+    history_last(sp, rel->pack, last, sizeof last);
     snprintf(line, sizeof line, "failed at %s on %s: gave up after %d "
-             "attempts (max_attempts %d)\n", t, sp->node, rel->attempt,
-             max_attempts);
+             "attempts (max_attempts %d)%s%s\n", t, sp->node, rel->attempt,
+             max_attempts, last[0] ? ", last: " : "", last);
     oc = move_to_failed(sp, out, line, now, e);
     return oc == SPOOL_WON ? SPOOL_GAVE_UP : oc;
 }

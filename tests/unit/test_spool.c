@@ -380,6 +380,11 @@ static void attempts_survive_reaps_and_failures(void **state)
     assert_non_null(strstr(err, "attempt 3 on n2 at "));
     assert_non_null(strstr(err, "no heartbeat"));
     assert_non_null(strstr(err, "gave up after 3 attempts"));
+    /* the final line names what the last attempt ran into */
+    const char *final = strstr(err, "failed at ");
+    assert_non_null(final);
+    assert_non_null(strstr(final, ", last: attempt 3 on n2 at "));
+    assert_non_null(strstr(final, "no heartbeat"));
     free(err);
     struct spool_claims cl;
     assert_int_equal(spool_list_claims(x->a, &cl, &e), 0);
