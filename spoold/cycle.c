@@ -56,6 +56,7 @@ static int spool_first_open(struct daemon *d, errbuf *e)
     daemon_watch_incoming(d);
     log_msg(&d->log, LOG_INFO, "spool %s (id %s) opened as node %s",
             spool_root(d->sp), spool_id(d->sp), d->conf.node);
+    daemon_hold_reaping(d, "just started");
     return 0;
 }
 
@@ -79,8 +80,10 @@ bool daemon_spool_ok(struct daemon *d)
         daemon_unavailable(d, "out of memory for the scan state");
         return false;
     }
-    if (!d->available && d->unavail_logged)
+    if (!d->available && d->unavail_logged) {
         log_msg(&d->log, LOG_INFO, "spool %s available again", d->conf.spool);
+        daemon_hold_reaping(d, "the spool was unavailable");
+    }
     d->available = true;
     d->unavail_logged = false;
     d->failures = 0;
@@ -193,6 +196,30 @@ static bool looks_dead(const struct daemon *d, const struct spool_claim *c,
                            spool_ns_from_s(d->conf.lease), age);
 }
 
+/*
+ * daemon_hold_reaping — judge no other node for one lease from now.
+ *
+ * A node that has just started, or whose own view of the spool was cut
+ * (the spool unavailable, or its event loop stuck in a hung mount for
+ * longer than the lease), has not watched the other nodes' heartbeats
+ * over a lease: an outage of the server or the network stops everybody's
+ * heartbeats alike, and the first node back would otherwise take every
+ * claim of nodes that are only slower to reconnect (the fault harness saw
+ * it after an sshd restart: a node still reconnecting 60 s later lost its
+ * claim to a node that had just restarted).  Fencing makes such a reclaim
+ * safe, but it costs the work done; waiting one lease costs only a later
+ * reclaim of claims whose node is really dead.
+ */
+void daemon_hold_reaping(struct daemon *d, const char *why)
+{
+    double until = mono_now() + d->conf.lease;
+    if (until > d->reap_hold_until) {
+        d->reap_hold_until = until;
+        log_msg(&d->log, LOG_DEBUG, "not taking back other nodes' claims "
+                "for %.0f s: %s", d->conf.lease, why);
+    }
+}
+
 /* Reaps c if its node is dead.  The nodes/ listing may be up to one
  * heartbeat period old (reap_claims); a node that looks dead in it is
  * judged again on a fresh listing before anything is reaped, so a stale
@@ -257,7 +284,8 @@ static int reap_claims(struct daemon *d, const struct spool_claims *cl)
         if (strcmp(c->node, d->conf.node) == 0) {
             if (!jobs_holds(d, c))
                 back += release_orphan(d, c);
-        } else if (d->have_nodes || fresh) {
+        } else if ((d->have_nodes || fresh) &&
+                   mono_now() >= d->reap_hold_until) {
             back += reap_one(d, c, &fresh);
         }
     }

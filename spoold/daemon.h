@@ -123,6 +123,9 @@ struct daemon {
     /* metrics file and service manager (metrics.h, sdnotify.h) */
     metrics m;
     double last_heartbeat;      /* monotonic s of the last one written */
+    double reap_hold_until;     /* monotonic s: judge no other node before
+                                   (one lease after we start or come back
+                                   from an outage: cycle.c, reap_claims) */
     double next_count;          /* next count of done/ and failed/ */
     bool ready_sent;
     bool metrics_failing, notify_failing;   /* logged once per change */
@@ -146,6 +149,8 @@ void report_stopping(struct daemon *d);
 
 void daemon_watch_incoming(struct daemon *d);
 
+/* cycle.c: no reaping of other nodes' claims for one lease (see there). */
+void daemon_hold_reaping(struct daemon *d, const char *why);
 /* cycle.c: one poll: identity, pending jobs, reaping, claiming. */
 void daemon_cycle(struct daemon *d);
 bool daemon_spool_ok(struct daemon *d);

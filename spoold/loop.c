@@ -118,7 +118,11 @@ void daemon_heartbeat(struct daemon *d)
     }
     d->now = now;
     d->have_now = true;
-    d->last_heartbeat = mono_now();
+    double m = mono_now();
+    if (d->last_heartbeat > 0 && m - d->last_heartbeat > d->conf.lease)
+        daemon_hold_reaping(d, "this node wrote no heartbeat for longer "
+                            "than the lease");
+    d->last_heartbeat = m;
 }
 
 /* ------------------------------------------------------ events */

@@ -3,6 +3,8 @@
 # claims: another node takes them back once the dead node's heartbeat is
 # older than the lease, and finishes them; the attempt lost with the dead
 # node is counted (the reports say attempt 2) and written in the history.
+# A node that has just started judges no other node before it has watched
+# the heartbeats for one lease (5 s here).
 . "$SPOOLD_TOP/tests/lib/spooltest.sh"
 need tiffcp tiffinfo ppm2tiff
 
@@ -26,6 +28,13 @@ t_stop_all
 check_packs "$SP" 6 "$SCRATCH/alive.log"
 [ "$(grep -c 'reclaimed p[0-9]*\.tif from dead (heartbeat age' "$SCRATCH/alive.log")" -eq 2 ] ||
     fail "expected two 'reclaimed ... from dead' lines"
+# seconds of the day of a log line's stamp (<6>HH:MM:SS.mmm)
+stamp_s() { sed -n 's/^<[0-9]>\([0-9]*\):\([0-9]*\):\([0-9.]*\) .*/\1 \2 \3/p' | head -n 1 |
+            awk '{ printf "%.3f\n", $1 * 3600 + $2 * 60 + $3 }'; }
+t_open=$(grep ' opened as node alive' "$SCRATCH/alive.log" | stamp_s)
+t_reap=$(grep ' reclaimed ' "$SCRATCH/alive.log" | stamp_s)
+awk -v a="$t_open" -v b="$t_reap" 'BEGIN { d = b - a; if (d < 0) d += 86400; exit !(d >= 4.9) }' ||
+    fail "the new node took claims back $t_open -> $t_reap, before watching the heartbeats for a lease"
 [ "$(grep -l '"attempt":2' "$SP"/out/*.json | wc -l)" -eq 2 ] ||
     fail "the two reclaimed packs should report attempt 2"
 [ "$(grep -l '"node":"alive"' "$SP"/out/*.json | wc -l)" -eq 6 ] ||
