@@ -109,10 +109,13 @@ spool=$work/spool
 lab=$work/lab
 "$build/spoolctl" init "$spool" >/dev/null || bench_die "spoolctl init $spool"
 
-# Every sftp-server logs each request it answers (DEBUG3) into its own file.
+# Every sftp-server logs each request it answers (DEBUG3) into its own file
+# (the lab's default, sshd's in-process SFTP server, logs nothing).
+sftp_server=${SFTP_SERVER:-/usr/lib/openssh/sftp-server}
+[ -x "$sftp_server" ] || bench_die "no $sftp_server (openssh-sftp-server) to count SFTP requests"
 cat >"$work/sftp-logged" <<EOF
 #!/bin/sh
-exec $LAB_SFTP -e -l DEBUG3 2>>"$work/sftp/conn.\$\$.log"
+exec $sftp_server -e -l DEBUG3 2>>"$work/sftp/conn.\$\$.log"
 EOF
 chmod +x "$work/sftp-logged"
 maxn=0

@@ -100,7 +100,10 @@ sed 's/},{"page":1.*//' "$demo/spool/out/pack001.json" | fold -w 78
 
 say "9. Metrics (Prometheus textfile of node1)"
 grep -v '^#' "$demo/node1.prom" | head -n 12
-promcheck "$demo/node1.prom" && echo "metrics file parses"
+for n in node1 node2; do
+    promcheck "$demo/$n.prom" || die "$demo/$n.prom does not parse as a Prometheus textfile"
+done
+echo "metrics files of both nodes parse"
 
 say "10. How clean are the pages? (scored against the exact ground truth)"
 scorepage --truth "$demo/samples/truth.jsonl" --outputs "$demo/spool/out" --packs \
