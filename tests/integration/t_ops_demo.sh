@@ -22,11 +22,13 @@ done
     fail "out/box-17.tif should have 2 pages"
 [ -e "$SP/failed/torn-scan.tif" ] && [ -s "$SP/failed/torn-scan.tif.err" ] ||
     fail "the torn scan is not in failed/ with its reason"
-[ -z "$(ls "$SP/incoming" "$SP/claimed")" ] || fail "packs left in incoming/ or claimed/"
+[ -z "$(find "$SP/incoming" "$SP/claimed" -mindepth 1 -maxdepth 1)" ] || fail "packs left in incoming/ or claimed/: $(ls "$SP/incoming" "$SP/claimed")"
 for n in node1 node2; do
     [ -s "$D/$n.prom" ] || fail "$n wrote no metrics file"
     promcheck "$D/$n.prom" || fail "$D/$n.prom does not parse"
 done
 grep -q 'metrics files of both nodes parse' "$SCRATCH/demo.out" || fail "the demo did not check its metrics"
-grep -q '^spoold_packs_total{result="done"}' "$D/node1.prom" || fail "no packs done figure in node1's metrics"
+done_packs=$(cat "$D/node1.prom" "$D/node2.prom" |
+    awk '/^spoold_packs_total\{.*result="done"\}/ { n += $NF } END { print n + 0 }')
+[ "$done_packs" -eq 5 ] || fail "the nodes' metrics count $done_packs packs done, not 5"
 exit 0
