@@ -221,7 +221,7 @@ start_daemon() {
         exec env TMPDIR="$d/tmp" SPOOLD_TEST_HOOKS="$d/hooks" $env \
             unshare -m --propagation slave \
             sh -c 'mount --bind "$0" /tmp && exec "$@"' "$d/slash-tmp" \
-            spoold -c "$d/spoold.conf"
+            "$W/bin/spoold" -c "$d/spoold.conf"
     ) > >(stamp "$d/log") 2>&1 &
     echo $! >"$W/state/pid.n$k"
     disown $! 2>/dev/null      # killing it is the point: no job notices
