@@ -157,7 +157,7 @@ umount_one() {
         kill -TERM "$pid" 2>/dev/null
         wait_for 5 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null
     fi
-    wait_for 10 eval "! timeout 10 mountpoint -q '$mnt'"
+    wait_for 10 eval "! timeout -s KILL 10 mountpoint -q '$mnt'"
 }
 
 mounted_ok() {
@@ -165,8 +165,8 @@ mounted_ok() {
     # reconnect can hang for good after an sshd restart (seen in a full
     # run: the harness's own mountpoint call then hung for 10 minutes);
     # remount kills that sshfs and mounts afresh
-    timeout 10 mountpoint -q "$W/mnt/s$1" && timeout 10 mountpoint -q "$W/mnt/o$1" &&
-        timeout 10 test -f "$W/mnt/s$1/.spool-id"
+    timeout -s KILL 10 mountpoint -q "$W/mnt/s$1" && timeout -s KILL 10 mountpoint -q "$W/mnt/o$1" &&
+        timeout -s KILL 10 test -f "$W/mnt/s$1/.spool-id"
 }
 
 # remount K: both mounts of node K fresh.

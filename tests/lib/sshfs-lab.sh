@@ -46,6 +46,7 @@
 # runtime directory, not configuration).
 
 LAB_SSHD=${LAB_SSHD:-/usr/sbin/sshd}
+LAB_SFTP=${LAB_SFTP:-/usr/lib/openssh/sftp-server}
 # Cache options of every mount.  The tests want the kernel to ask the
 # server every time; the benchmark also measures the options OPERATIONS.md
 # recommends for production (LAB_CACHE_OPTS=dir_cache=no).
@@ -107,7 +108,7 @@ PrintMotd no
 LogLevel ERROR
 MaxStartups 64
 MaxSessions 64
-Subsystem sftp ${LAB_SFTP:-internal-sftp}
+Subsystem sftp $LAB_SFTP
 EOF
     for a in ${LAB_LISTEN_EXTRA-}; do
         echo "ListenAddress $a" >>"$st/sshd_config"
@@ -131,12 +132,11 @@ EOF
 }
 
 # Starts the private sshd on a free port (retrying if the port is taken).
-# lab_probe ST: true once the lab's sshd answers an SFTP session.  The
-# sessions use sshd's internal SFTP server (unless LAB_SFTP names a
-# program, as the scale benchmark's request counter does), so no login
-# shell runs for them: a user's shell start-up files (a pyenv rehash waiting on a stale
-# lock took 60 s per session on one machine) can neither slow nor break
-# the mounts.
+# lab_probe ST: true once the lab's sshd answers an SFTP session (what
+# the mounts use).  (sshd's in-process internal-sftp, which would spare
+# each session the user's login shell, made sshfs's reconnect after an
+# sshd restart hang for good far more often in the fault harness; the
+# sftp-server program is what it was stable with.)
 lab_probe() {
     ssh -F "$1/ssh_config" -s lab sftp </dev/null 2>>"$1/ssh.log"
 }
