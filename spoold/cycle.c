@@ -51,6 +51,8 @@ static int spool_first_open(struct daemon *d, errbuf *e)
     if (d->njobs == 0 && spool_clean_output(d->sp, d->conf.output, &ce) < 0)
         log_msg(&d->log, LOG_WARNING, "cannot clean this node's temporary "
                 "files in the output: %s", ce.msg);
+    if (d->njobs == 0)
+        daemon_sweep_litter(d);
     if (d->scan == NULL)
         d->scan = spool_scan_new();
     daemon_watch_incoming(d);
@@ -290,6 +292,39 @@ static int reap_claims(struct daemon *d, const struct spool_claims *cl)
         }
     }
     return back;
+}
+
+/* Removes FUSE's hidden names (.fuse_hidden*) from tmp/ and the output:
+ * at start, every DAEMON_LITTER_PERIOD, and when the node stops
+ * (spoolorphan.c says where they come from and why removing them is
+ * safe). */
+void daemon_sweep_litter(struct daemon *d)
+{
+    errbuf e;
+    d->next_litter = mono_now() + DAEMON_LITTER_PERIOD;
+    int n = spool_sweep_fuse_litter(d->sp, d->conf.output, &e);
+    if (n < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot remove FUSE's hidden files: "
+                "%s", e.msg);
+    else if (n > 0)
+        log_msg(&d->log, LOG_INFO, "removed %d hidden files (.fuse_hidden*) "
+                "an sshfs left behind", n);
+}
+
+/* Removes attempt histories left in claimed/ by a node killed between
+ * publishing (or failing) a pack and unlinking its history: without this
+ * claimed/ never empties (spoolorphan.c says why it is safe). */
+static void sweep_histories(struct daemon *d, const struct spool_claims *cl)
+{
+    errbuf e;
+    int n = spool_sweep_histories(d->sp, cl, d->now,
+                                  spool_ns_from_s(d->conf.lease), &e);
+    if (n < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot remove an orphan history in "
+                "claimed/: %s", e.msg);
+    else if (n > 0)
+        log_msg(&d->log, LOG_INFO, "removed %d attempt histories whose "
+                "packs had left claimed/", n);
 }
 
 static uint64_t estimate(const struct daemon *d, uint64_t max_page_pixels)
@@ -604,6 +639,9 @@ void daemon_cycle(struct daemon *d)
     d->blocked = false;
     queue_claims(d, &cl);
     int waiting = reap_claims(d, &cl);
+    sweep_histories(d, &cl);
+    if (mono_now() >= d->next_litter)
+        daemon_sweep_litter(d);
     waiting += claim_released(d, &cl);
     spool_claims_free(&cl);
     int in = claim_incoming(d);

@@ -28,6 +28,8 @@
 #define DAEMON_REFILL_GAP    0.5    /* s: least time between scans that a
                                        freed worker slot asks for */
 #define DAEMON_MAX_HOLDS     64     /* packs this node waits to retry */
+#define DAEMON_LITTER_PERIOD 600.0  /* s between sweeps of FUSE litter
+                                       (spoolorphan.c) */
 
 /* What the command line said; re-applied on every reload. */
 struct daemon_opts {
@@ -127,6 +129,7 @@ struct daemon {
                                    (one lease after we start or come back
                                    from an outage: cycle.c, reap_claims) */
     double next_count;          /* next count of done/ and failed/ */
+    double next_litter;         /* next sweep of FUSE litter */
     bool ready_sent;
     bool metrics_failing, notify_failing;   /* logged once per change */
     double wd_interval;         /* s between WATCHDOG=1, 0 = none */
@@ -149,6 +152,8 @@ void report_stopping(struct daemon *d);
 
 void daemon_watch_incoming(struct daemon *d);
 
+/* cycle.c: removes FUSE's hidden names from tmp/ and the output. */
+void daemon_sweep_litter(struct daemon *d);
 /* cycle.c: no reaping of other nodes' claims for one lease (see there). */
 void daemon_hold_reaping(struct daemon *d, const char *why);
 /* cycle.c: one poll: identity, pending jobs, reaping, claiming. */

@@ -388,15 +388,33 @@ enum spool_outcome {
 };
 
 /* Every claimed/ entry, sorted released-first then by node order.
- * Sidecars (.P.err) and names that are not claim names are counted in
- * n_other (status shows them; the protocol leaves them alone). */
+ * Names that are neither claims nor sidecars are counted in n_other
+ * (status shows them; the protocol leaves them alone); the P of every
+ * history sidecar .P.err is in sidecars. */
 struct spool_claims {
     struct spool_claim *v;
     size_t n;
     size_t n_other;
+    char **sidecars;
+    size_t n_sidecars;
 };
 int spool_list_claims(struct spool *sp, struct spool_claims *out, errbuf *e);
 void spool_claims_free(struct spool_claims *claims);
+
+/* Removes orphan histories: claimed/.P.err of a pack that has no claim in
+ * cl nor in a second listing taken here, is not in incoming/, and whose
+ * sidecar is older than min_age by the server clock `now` (a node killed
+ * between publishing or failing a pack and unlinking its history leaves
+ * one; see spoolorphan.c).  Costs nothing beyond cl unless cl shows such
+ * a sidecar.  Returns how many it removed, or -1. */
+int spool_sweep_histories(struct spool *sp, const struct spool_claims *cl,
+                          spool_ns now, spool_ns min_age, errbuf *e);
+
+/* Removes the names libfuse gives files unlinked while open
+ * (.fuse_hidden + 16 hex digits, regular files only) from SPOOL/tmp and
+ * OUTDIR (NULL: SPOOL/out): an sshfs that dies before the last close
+ * leaves them for good (spoolorphan.c).  Returns how many, or -1. */
+int spool_sweep_fuse_litter(struct spool *sp, const char *outdir, errbuf *e);
 
 /* rename(incoming/PACK, claimed/PACK@NODE).  WON: *out describes the claim
  * (attempt 1).  LOST: gone (another node).  Lost-reply rule: after ANY

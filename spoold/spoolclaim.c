@@ -427,6 +427,25 @@ static int claim_stat(struct spool *sp, const char *path, struct spool_claim *c,
     return 0;
 }
 
+/* If NAME is a history sidecar ".P.err", appends P to out->sidecars
+ * (room for CAP names).  Other hidden names are left alone. */
+static int keep_sidecar(struct spool_claims *out, const char *name,
+                        size_t cap, errbuf *e)
+{
+    size_t len = strlen(name);
+    if (len < 6 || strcmp(name + len - 4, ".err") != 0 || name[1] == '.' ||
+        len - 5 > SPOOL_PACK_MAX)
+        return 0;
+    if (out->sidecars == NULL &&
+        (out->sidecars = calloc(cap, sizeof *out->sidecars)) == NULL)
+        return err_set(e, "out of memory");
+    char *pack = strndup(name + 1, len - 5);
+    if (pack == NULL)
+        return err_set(e, "out of memory");
+    out->sidecars[out->n_sidecars++] = pack;
+    return 0;
+}
+
 /*
  * spool_list_claims — every claim name in claimed/, released ones first,
  * then oldest first (mtime: a rename keeps the pack's own mtime, so this
@@ -448,6 +467,8 @@ int spool_list_claims(struct spool *sp, struct spool_claims *out, errbuf *e)
         if (spool_claim_parse(names[i], c) < 0) {
             if (names[i][0] != '.')
                 out->n_other++;
+            else
+                rc = keep_sidecar(out, names[i], n, e);
             continue;
         }
         rc = sp_path(sp, "claimed", names[i], path, e);
@@ -469,6 +490,9 @@ int spool_list_claims(struct spool *sp, struct spool_claims *out, errbuf *e)
 
 void spool_claims_free(struct spool_claims *claims)
 {
+    for (size_t i = 0; i < claims->n_sidecars; i++)
+        free(claims->sidecars[i]);
+    free(claims->sidecars);
     free(claims->v);
     memset(claims, 0, sizeof *claims);
 }

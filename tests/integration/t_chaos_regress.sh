@@ -16,7 +16,14 @@
 #      attempt.  With max_attempts = 1: packs wait while the output file
 #      system is full; the output filling up while packs are worked on
 #      returns them uncounted; no pack fails, and all come out once there
-#      is room (needs root for a tmpfs; skipped otherwise).
+#      is room (needs root for a tmpfs; skipped otherwise);
+#  (d) a node killed between publishing a pack and unlinking its attempt
+#      history left claimed/.P.err behind for good, so claimed/ never
+#      emptied: now a node removes a history whose pack has left claimed/
+#      once it is older than a lease (the rules: test_spool.c); and an
+#      sshfs killed before the last close of a file unlinked while open
+#      left FUSE's .fuse_hiddenNNNN name in the output for good: a node
+#      removes such names when it starts and when it stops.
 . "$SPOOLD_TOP/tests/lib/spooltest.sh"
 need tiffcp tiffinfo ppm2tiff
 
@@ -68,6 +75,28 @@ mv "$SCRATCH/marker.saved" "$OUT/.spool-output"
 wait_until 60 test -f "$OUT/b2.tif" || fail "(b) the node did not go on when the output came back"
 expect_output "$OUT" b2 2
 t_stop_all
+
+# ---- (d) an orphan attempt history is removed
+SP="$SCRATCH/d"
+mkspool "$SP"
+printf 'attempt 1 on gone at 2026-01-01T00:00:00Z: x\n' >"$SP/claimed/.p0020.tif.err"
+touch -d '1 hour ago' "$SP/claimed/.p0020.tif.err"
+echo x >"$SP/out/.fuse_hidden0000001400000001"
+echo x >"$SP/tmp/.fuse_hidden0000001400000002"
+conf "$SCRATCH/d.conf" "$SP" "pipeline = ();"
+start_node kd "$SCRATCH/d.conf"
+wait_until 30 test ! -e "$SP/claimed/.p0020.tif.err" || fail "(d) the orphan history stayed in claimed/"
+grep -q 'removed 1 attempt histories whose packs had left claimed/' "$SCRATCH/kd.log" ||
+    fail "(d) no log line for the removed history"
+[ ! -e "$SP/out/.fuse_hidden0000001400000001" ] && [ ! -e "$SP/tmp/.fuse_hidden0000001400000002" ] ||
+    fail "(d) FUSE's hidden names stayed after the start: $(ls -A "$SP/out" "$SP/tmp")"
+grep -q 'removed 2 hidden files (.fuse_hidden\*) an sshfs left behind' "$SCRATCH/kd.log" ||
+    fail "(d) no log line for the removed hidden files"
+drop "$SP" "$SCRATCH/x.tif" d1.tif
+wait_until 30 test -f "$SP/out/d1.tif" || fail "(d) the node did not go on"
+echo x >"$SP/out/.fuse_hidden0000001400000003"
+t_stop_all
+[ ! -e "$SP/out/.fuse_hidden0000001400000003" ] || fail "(d) a hidden name stayed after the stop"
 
 # ---- (c) a full output does not use up attempts
 [ "$(id -u)" = 0 ] || { echo "note: (c) needs root for a tmpfs: skipped"; exit 0; }
