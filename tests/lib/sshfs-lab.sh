@@ -141,6 +141,24 @@ lab_probe() {
     ssh -F "$1/ssh_config" -s lab sftp </dev/null 2>>"$1/ssh.log"
 }
 
+# lab_spawn_sshd ST: starts sshd on ST's configured port and waits until
+# it answers; false if it died or never answered in 5 s (it is then
+# stopped: its port may have been taken, or still be held by the last one).
+lab_spawn_sshd() {
+    "$LAB_SSHD" -D -e -f "$1/sshd_config" 2>>"$1/sshd.log" &
+    echo $! >"$1/sshd.pids"
+    _ls_i=0
+    while [ $_ls_i -lt 50 ]; do
+        lab_probe "$1" && return 0
+        kill -0 "$(cat "$1/sshd.pids")" 2>/dev/null || break
+        sleep 0.1
+        _ls_i=$((_ls_i + 1))
+    done
+    kill "$(cat "$1/sshd.pids")" 2>/dev/null
+    wait "$(cat "$1/sshd.pids")" 2>/dev/null
+    return 1
+}
+
 lab_start_sshd() {
     st=$1
     mkdir -p /run/sshd
@@ -150,22 +168,11 @@ lab_start_sshd() {
         port=$(lab_free_port) || return 1
         lab_configure "$st" "$port" || return 1
         "$LAB_SSHD" -t -f "$st/sshd_config" || return 1
-        "$LAB_SSHD" -D -e -f "$st/sshd_config" 2>>"$st/sshd.log" &
-        echo $! >"$st/sshd.pids"
-        # wait until it answers (or died: port taken by a racing process)
-        i=0
-        while [ $i -lt 50 ]; do
-            if lab_probe "$st"; then
-                echo "$port" >"$st/port"
-                return 0
-            fi
-            kill -0 "$(cat "$st/sshd.pids")" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$(cat "$st/sshd.pids")" 2>/dev/null
-        wait "$(cat "$st/sshd.pids")" 2>/dev/null
-        rm -f "$st/sshd.pids"
+        if lab_spawn_sshd "$st"; then
+            echo "$port" >"$st/port"
+            return 0
+        fi
+        rm -f "$st/sshd.pids"       # a racing process took the port
     done
     lab_log "cannot start sshd: $(tail -n 3 "$st/sshd.log" "$st/ssh.log" 2>/dev/null)"
     return 1
@@ -207,19 +214,8 @@ lab_sshd_restart() {
     tries=0
     while [ $tries -lt 50 ]; do
         tries=$((tries + 1))
-        "$LAB_SSHD" -D -e -f "$st/sshd_config" 2>>"$st/sshd.log" &
-        echo $! >"$st/sshd.pids"
-        i=0
-        while [ $i -lt 50 ]; do
-            lab_probe "$st" && return 0
-            kill -0 "$(cat "$st/sshd.pids")" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        # the port may still be held for a moment: try again
-        kill "$(cat "$st/sshd.pids")" 2>/dev/null
-        wait "$(cat "$st/sshd.pids")" 2>/dev/null
-        sleep 0.2
+        lab_spawn_sshd "$st" && return 0
+        sleep 0.2                   # the port may still be held for a moment
     done
     lab_log "cannot restart sshd: $(tail -n 3 "$st/sshd.log")"
     return 1
