@@ -3,6 +3,7 @@
  */
 #include "errbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,10 +12,12 @@ int err_set(errbuf *e, const char *fmt, ...)
 {
     if (e == NULL)
         return -1;
+    int saved = errno;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    errno = saved;
     return -1;
 }
 
@@ -22,12 +25,14 @@ int err_errno(errbuf *e, int errnum, const char *fmt, ...)
 {
     if (e == NULL)
         return -1;
+    int saved = errno;
     char what[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     snprintf(e->msg, sizeof e->msg, "%s: %s", what, strerror(errnum));
+    errno = saved;
     return -1;
 }
 

@@ -5,7 +5,8 @@
  * failure; on failure they fill an errbuf with a one-line reason (no
  * trailing newline, no program name, no file name unless the function is the
  * one that knows it).  The caller adds context and decides how to report.
- * There is no global error state.
+ * There is no global error state; errno is left as the failing call set
+ * it, so a caller may still look at it.
  */
 #ifndef SPOOLD_ERRBUF_H
 #define SPOOLD_ERRBUF_H

@@ -60,6 +60,21 @@ int sp_lstat(struct spool *sp, const char *path, struct stat *st)
     return sp->ops->lstat(sp->ctx, path, st);
 }
 
+bool spool_msg_names(const char *msg, const int *errs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(msg, strerror(errs[i])) != NULL)
+            return true;
+    return false;
+}
+
+bool spool_msg_mount_error(const char *msg)
+{
+    static const int errs[] = { EIO, ENOTCONN, ECONNABORTED, ECONNRESET,
+                                ESTALE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH };
+    return spool_msg_names(msg, errs, sizeof errs / sizeof errs[0]);
+}
+
 int sp_exists(struct spool *sp, const char *path)
 {
     struct stat st;
@@ -128,8 +143,10 @@ int sp_write_all(struct spool *sp, int fd, const void *buf, size_t len)
     return 0;
 }
 
-int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
-                 size_t *len, errbuf *e)
+/* sp_read_file (whole: a longer file is an error) and sp_read_head (the
+ * first max bytes). */
+static int read_upto(struct spool *sp, const char *path, size_t max,
+                     bool whole, char **buf, size_t *len, errbuf *e)
 {
     *buf = NULL;
     /* O_NONBLOCK: a FIFO put in a spool file's place must not block the
@@ -157,7 +174,7 @@ int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
     }
     size_t n = 0;
     for (;;) {
-        if (n == max) {
+        if (n == max && whole) {
             char extra;
             ssize_t r = sp->ops->read(sp->ctx, fd, &extra, 1);
             if (r > 0) {
@@ -191,6 +208,18 @@ int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
     if (len)
         *len = n;
     return 0;
+}
+
+int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
+                 size_t *len, errbuf *e)
+{
+    return read_upto(sp, path, max, true, buf, len, e);
+}
+
+int sp_read_head(struct spool *sp, const char *path, size_t max, char **buf,
+                 size_t *len, errbuf *e)
+{
+    return read_upto(sp, path, max, false, buf, len, e);
 }
 
 int sp_write_replace(struct spool *sp, const char *tmp, const char *final,

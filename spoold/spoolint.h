@@ -37,6 +37,12 @@ enum spool_outcome sp_rename(struct spool *sp, const char *from,
 int sp_read_file(struct spool *sp, const char *path, size_t max, char **buf,
                  size_t *len, errbuf *e);
 
+/* Like sp_read_file, but reads only the first max bytes (a longer file is
+ * no error).  On failure errno says why (ENOENT, ELOOP for a symlink,
+ * EINVAL for what is not a regular file). */
+int sp_read_head(struct spool *sp, const char *path, size_t max, char **buf,
+                 size_t *len, errbuf *e);
+
 /* Writes data to tmp (created/truncated, mode 0666 & ~umask), fsyncs,
  * closes (checked), renames to final.  On failure removes tmp. */
 int sp_write_replace(struct spool *sp, const char *tmp, const char *final,

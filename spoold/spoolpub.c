@@ -86,40 +86,6 @@ static int publish_one(struct spool *sp, const char *tmp, const char *final,
     return oc == SPOOL_WON ? 0 : -1;
 }
 
-/* Reads up to cap bytes from the start of PATH (a regular file, not
- * followed if a symlink) into buf.  Returns the count, -1 with errno. */
-static ssize_t read_head(struct spool *sp, const char *path, char *buf,
-                         size_t cap)
-{
-    int fd = sp->ops->open(sp->ctx, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                           O_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    ssize_t n = -1;
-    if (sp->ops->fstat(sp->ctx, fd, &st) < 0)
-        n = -1;
-    else if (!S_ISREG(st.st_mode))
-        errno = EINVAL;
-    else {
-        n = 0;
-        while ((size_t)n < cap) {
-            ssize_t r = sp->ops->pread(sp->ctx, fd, buf + n, cap - (size_t)n, n);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                n = r < 0 ? -1 : n;
-                break;
-            }
-            n += r;
-        }
-    }
-    int err = errno;
-    sp->ops->close(sp->ctx, fd);   /* read-only: nothing to lose */
-    errno = err;
-    return n;
-}
-
 /* 1 if publishing o replaces nothing or only this pack's own earlier
  * result, 0 if final_tif holds another pack's (e says which name clashes),
  * -1 on an I/O error (retry later).  The .tif is published only after its
@@ -131,13 +97,17 @@ static int output_is_ours(struct spool *sp, const struct spool_output *o,
     int r = sp_exists(sp, o->final_tif);
     if (r <= 0)
         return r < 0 ? err_errno(e, errno, "lstat %s", o->final_tif) : 1;
-    char head[sizeof o->report_head];
-    size_t want = strlen(o->report_head);
-    ssize_t n = read_head(sp, o->final_json, head, want);
-    if (n < 0 && errno != ENOENT && errno != ELOOP && errno != EINVAL)
-        return err_errno(e, errno, "read %s", o->final_json);
-    if (n == (ssize_t)want && memcmp(head, o->report_head, want) == 0)
-        return 1;
+    char *head;
+    size_t n, want = strlen(o->report_head);
+    if (sp_read_head(sp, o->final_json, want, &head, &n, e) < 0) {
+        if (errno != ENOENT && errno != ELOOP && errno != EINVAL)
+            return -1;
+    } else {
+        bool ours = n == want && memcmp(head, o->report_head, want) == 0;
+        free(head);
+        if (ours)
+            return 1;
+    }
     err_set(e, "output name %s is taken by another pack's result (names "
             "that differ only in .tif/.tiff, or a file and a directory of "
             "the same name): rename this pack and requeue it", o->final_tif);
