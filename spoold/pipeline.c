@@ -242,17 +242,13 @@ static bool about_memory(const char *msg)
 }
 
 /* True if an error message is about the file systems the worker reads and
- * writes rather than about the pack: a mount gone or stale (sshfs reports
- * ENOTCONN or ECONNABORTED, NFS ESTALE, either EIO during a partition), a
- * full or read-only file system. */
+ * writes rather than about the pack: a mount gone, stale or cut off
+ * (spool_msg_mount_error), or a full or read-only file system. */
 static bool about_infrastructure(const char *msg)
 {
-    static const int errs[] = { ENOTCONN, ECONNABORTED, ESTALE, EIO, ENOSPC,
-                                EDQUOT, EROFS };
-    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
-        if (strstr(msg, strerror(errs[i])) != NULL)
-            return true;
-    return false;
+    static const int full[] = { ENOSPC, EDQUOT, EROFS };
+    return spool_msg_mount_error(msg) ||
+           spool_msg_names(msg, full, sizeof full / sizeof full[0]);
 }
 
 static enum worker_status filter_step(struct run *run, int i, const char *out)

@@ -401,6 +401,18 @@ struct spool_claims {
 int spool_list_claims(struct spool *sp, struct spool_claims *out, errbuf *e);
 void spool_claims_free(struct spool_claims *claims);
 
+/* Does MSG, an error message, name (in strerror()'s words) one of the
+ * n errors in errs?  Errors reach the daemon as text (worker results,
+ * libtiff's handlers), so text is what is classified. */
+bool spool_msg_names(const char *msg, const int *errs, size_t n);
+
+/* Does MSG name an error a shared file system gives while it, not the
+ * file, is in trouble: EIO (sshd restart, partition), ENOTCONN and
+ * ECONNABORTED (sshfs), ECONNRESET, ESTALE (NFS), ETIMEDOUT,
+ * EHOSTUNREACH, ENETUNREACH?  Such an error is never held against a
+ * pack. */
+bool spool_msg_mount_error(const char *msg);
+
 /* Removes orphan histories: claimed/.P.err of a pack that has no claim in
  * cl nor in a second listing taken here, is not in incoming/, and whose
  * sidecar is older than min_age by the server clock `now` (a node killed

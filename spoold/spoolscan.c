@@ -148,24 +148,19 @@ static int observe(struct spool *sp, const char *name, struct scan_ent *ent,
     return 1;
 }
 
-/* Parse check of a pack (every member of a directory, in name order). */
-/* True if a parse failure is about the file system rather than the pack:
- * a mount that is gone, stale or cut off (sshfs ENOTCONN, ECONNABORTED,
- * EIO while the server restarts or the network is partitioned; NFS ESTALE,
- * ETIMEDOUT) or memory.  Such a failure says nothing about the pack, so it
- * must never count towards `broken_after` (a good pack would be sent to
- * failed/ by an outage: the fault harness saw it). */
+/* True if a parse failure is about the file system rather than the pack
+ * (spool_msg_mount_error: a mount gone, stale or cut off) or about this
+ * node (memory, an interrupted call).  Such a failure says nothing about
+ * the pack, so it must never count towards `broken_after` (a good pack
+ * would be sent to failed/ by an outage: the fault harness saw it). */
 static bool parse_failure_transient(const char *why)
 {
-    static const int errs[] = { EIO, ENOTCONN, ECONNABORTED, ECONNRESET,
-                                ESTALE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH,
-                                ENOMEM, EAGAIN, EINTR };
-    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
-        if (strstr(why, strerror(errs[i])) != NULL)
-            return true;
-    return false;
+    static const int also[] = { ENOMEM, EAGAIN, EINTR };    /* ours */
+    return spool_msg_mount_error(why) ||
+           spool_msg_names(why, also, sizeof also / sizeof also[0]);
 }
 
+/* Parse check of a pack (every member of a directory, in name order). */
 static void parse_pack(struct spool *sp, struct scan_ent *ent)
 {
     char path[SP_PATH_MAX];
