@@ -294,6 +294,16 @@ static int reap_claims(struct daemon *d, const struct spool_claims *cl)
     return back;
 }
 
+/* Logs what a sweep of leftovers did: n removed, or -1 and e. */
+static void log_sweep(struct daemon *d, int n, const errbuf *e,
+                      const char *what)
+{
+    if (n < 0)
+        log_msg(&d->log, LOG_WARNING, "cannot remove %s: %s", what, e->msg);
+    else if (n > 0)
+        log_msg(&d->log, LOG_INFO, "removed %d %s", n, what);
+}
+
 /* Removes FUSE's hidden names (.fuse_hidden*) from tmp/ and the output:
  * at start, every DAEMON_LITTER_PERIOD, and when the node stops
  * (spoolorphan.c says where they come from and why removing them is
@@ -302,13 +312,8 @@ void daemon_sweep_litter(struct daemon *d)
 {
     errbuf e;
     d->next_litter = mono_now() + DAEMON_LITTER_PERIOD;
-    int n = spool_sweep_fuse_litter(d->sp, d->conf.output, &e);
-    if (n < 0)
-        log_msg(&d->log, LOG_WARNING, "cannot remove FUSE's hidden files: "
-                "%s", e.msg);
-    else if (n > 0)
-        log_msg(&d->log, LOG_INFO, "removed %d hidden files (.fuse_hidden*) "
-                "an sshfs left behind", n);
+    log_sweep(d, spool_sweep_fuse_litter(d->sp, d->conf.output, &e), &e,
+              "hidden files (.fuse_hidden*) an sshfs left behind");
 }
 
 /* Removes attempt histories left in claimed/ by a node killed between
@@ -317,14 +322,9 @@ void daemon_sweep_litter(struct daemon *d)
 static void sweep_histories(struct daemon *d, const struct spool_claims *cl)
 {
     errbuf e;
-    int n = spool_sweep_histories(d->sp, cl, d->now,
-                                  spool_ns_from_s(d->conf.lease), &e);
-    if (n < 0)
-        log_msg(&d->log, LOG_WARNING, "cannot remove an orphan history in "
-                "claimed/: %s", e.msg);
-    else if (n > 0)
-        log_msg(&d->log, LOG_INFO, "removed %d attempt histories whose "
-                "packs had left claimed/", n);
+    log_sweep(d, spool_sweep_histories(d->sp, cl, d->now,
+                                       spool_ns_from_s(d->conf.lease), &e),
+              &e, "attempt histories whose packs had left claimed/");
 }
 
 static uint64_t estimate(const struct daemon *d, uint64_t max_page_pixels)
