@@ -542,6 +542,31 @@ static void output_name_clash_refused(void **state)
     assert_int_equal(spool_publish(x->a, &c, &o, true, S(700), &e), SPOOL_TAKEN);
 }
 
+/* Errors of a shared file system in trouble, told by strerror()'s words
+ * (they reach the daemon as text), never held against a pack. */
+static void mount_errors_named(void **state)
+{
+    (void)state;
+    char msg[256];
+    const int mount[] = { EIO, ENOTCONN, ECONNABORTED, ECONNRESET, ESTALE,
+                          ETIMEDOUT, EHOSTUNREACH, ENETUNREACH };
+    for (size_t i = 0; i < sizeof mount / sizeof mount[0]; i++) {
+        snprintf(msg, sizeof msg, "page 2: read /s/claimed/a.tif@n1: %s",
+                 strerror(mount[i]));
+        assert_true(spool_msg_mount_error(msg));
+    }
+    const int pack[] = { ENOENT, EINVAL, ENOMEM, ENOSPC, EACCES };
+    for (size_t i = 0; i < sizeof pack / sizeof pack[0]; i++) {
+        snprintf(msg, sizeof msg, "open /s/claimed/a.tif@n1: %s",
+                 strerror(pack[i]));
+        assert_false(spool_msg_mount_error(msg));
+    }
+    assert_false(spool_msg_mount_error("not a TIFF file (bad magic number)"));
+    const int full[] = { ENOSPC, EDQUOT };
+    assert_true(spool_msg_names("write x: No space left on device", full, 2));
+    assert_false(spool_msg_names("write x: No space left on device", full, 0));
+}
+
 /* ------------------------------------------------ orphan histories */
 
 /* claimed/.PACK.err with the given mtime (server seconds). */
@@ -718,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(odd_names_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(fencing_discards, setup, teardown),
         cmocka_unit_test_setup_teardown(output_name_clash_refused, setup, teardown),
+        cmocka_unit_test(mount_errors_named),
         cmocka_unit_test_setup_teardown(orphan_histories_are_swept, setup, teardown),
         cmocka_unit_test_setup_teardown(fuse_litter_is_swept, setup, teardown),
         cmocka_unit_test(report_head_escapes),
