@@ -165,8 +165,9 @@ mounted_ok() {
     # reconnect can hang for good after an sshd restart (seen in a full
     # run: the harness's own mountpoint call then hung for 10 minutes);
     # remount kills that sshfs and mounts afresh
-    timeout -s KILL 10 mountpoint -q "$W/mnt/s$1" && timeout -s KILL 10 mountpoint -q "$W/mnt/o$1" &&
-        timeout -s KILL 10 test -f "$W/mnt/s$1/.spool-id"
+    # shellcheck disable=SC2016
+    timeout -s KILL 10 sh -c 'mountpoint -q "$1" && mountpoint -q "$2" && test -f "$1/.spool-id"' \
+        sh "$W/mnt/s$1" "$W/mnt/o$1"
 }
 
 # remount K: both mounts of node K fresh.
