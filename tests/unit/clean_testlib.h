@@ -74,6 +74,19 @@ static inline int text_line(page *pg, int x, int base, int n)
     return x;
 }
 
+/* A random page for the "never crashes, never grows ink" tests: size,
+ * resolution, density and blob size drawn from the seed. */
+static inline void random_page(page *pg, uint64_t *s)
+{
+    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
+    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
+    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
+    for (int y = 0; y < h; y += (int)blob)
+        for (int x = 0; x < w; x += (int)blob)
+            if (rnd(s) % dens == 0)
+                rect(pg, x, y, (int)blob, (int)blob);
+}
+
 static inline uint64_t count_rect(const page *pg, int x, int y, int w, int h)
 {
     return page_count_rect(pg, x, y, w, h);

@@ -322,18 +322,6 @@ static void deep_borders_are_followed(void **state)
     page_free(&want);
 }
 
-/* A random page: size, density and blob size from the seed. */
-static void random_page(page *pg, uint64_t *s)
-{
-    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
-    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
-    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
-    for (int y = 0; y < h; y += (int)blob)
-        for (int x = 0; x < w; x += (int)blob)
-            if (rnd(s) % dens == 0)
-                rect(pg, x, y, (int)blob, (int)blob);
-}
-
 static void random_pages_are_safe(void **state)
 {
     uint64_t s = 42;
