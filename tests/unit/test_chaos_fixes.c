@@ -158,14 +158,17 @@ static void write_page(const char *path)
     assert_int_equal(page_writer_commit(wr, &e), 0);
 }
 
-static void worker_does_not_write_into_a_foreign_output(void **state)
+/* Runs a one-step pipeline (filter "none") on a fresh pack p.tif in
+ * f->dir with the given work directory, output temp names and output
+ * check (out_ok may be NULL); returns the status, *r the result. */
+static enum worker_status run_none(struct fx *f, const char *work,
+                                   const char *tif, const char *json,
+                                   int (*out_ok)(const void *, errbuf *),
+                                   const void *out_ctx,
+                                   struct worker_result *r)
 {
-    struct fx *f = *state;
-    char pack[200], work[200], tif[200], json[200];
+    char pack[200];
     snprintf(pack, sizeof pack, "%s/p.tif@n1", f->dir);
-    snprintf(work, sizeof work, "%s/.n1@w1.1", f->dir);
-    snprintf(tif, sizeof tif, "%s/.p.n1.tif.tmp", f->dir);
-    snprintf(json, sizeof json, "%s/.p.n1.json.tmp", f->dir);
     write_page(pack);
     struct spoold_conf c;
     errbuf e;
@@ -177,10 +180,23 @@ static void worker_does_not_write_into_a_foreign_output(void **state)
     struct worker_job job = {
         .conf = &c, .pack = "p.tif", .src = pack, .attempt = 1,
         .workdir = work, .out_tif = tif, .out_json = json,
-        .out_ok = refuse, .out_ctx = f->out,
+        .out_ok = out_ok, .out_ctx = out_ctx,
     };
+    enum worker_status st = pipeline_run(&job, r);
+    conf_free(&c);
+    return st;
+}
+
+static void worker_does_not_write_into_a_foreign_output(void **state)
+{
+    struct fx *f = *state;
+    char work[200], tif[200], json[200];
     struct worker_result r;
-    assert_int_equal(pipeline_run(&job, &r), WORKER_UNAVAILABLE);
+    snprintf(work, sizeof work, "%s/.n1@w1.1", f->dir);
+    snprintf(tif, sizeof tif, "%s/.p.n1.tif.tmp", f->dir);
+    snprintf(json, sizeof json, "%s/.p.n1.json.tmp", f->dir);
+    assert_int_equal(run_none(f, work, tif, json, refuse, f->out, &r),
+                     WORKER_UNAVAILABLE);
     assert_non_null(strstr(r.reason, "not this spool's output"));
     struct stat st;
     assert_int_equal(stat(tif, &st), -1);
@@ -188,9 +204,8 @@ static void worker_does_not_write_into_a_foreign_output(void **state)
 
     /* and a work directory that cannot be made (the spool's tmp/ gone) */
     snprintf(work, sizeof work, "%s/gone/.n1@w1.2", f->dir);
-    job.out_ok = NULL;
-    assert_int_equal(pipeline_run(&job, &r), WORKER_UNAVAILABLE);
-    conf_free(&c);
+    assert_int_equal(run_none(f, work, tif, json, NULL, NULL, &r),
+                     WORKER_UNAVAILABLE);
 }
 
 static void fifos_do_not_block_the_daemon(void **state)
@@ -244,35 +259,11 @@ static void readers_do_not_follow_symlinks(void **state)
     assert_non_null(strstr(e.msg, "symbolic link"));
 }
 
-/* Runs a one-step pipeline (filter "none") on pack p.tif in f->dir with
- * the given work directory and output temp name; returns the status. */
-static enum worker_status run_none(struct fx *f, const char *work,
-                                   const char *tif, const char *json)
-{
-    char pack[200];
-    snprintf(pack, sizeof pack, "%s/p.tif@n1", f->dir);
-    write_page(pack);
-    struct spoold_conf c;
-    errbuf e;
-    conf_defaults(&c);
-    assert_int_equal(conf_set(&c, "spool", f->dir, &e), 0);
-    assert_int_equal(conf_set(&c, "node", "n1", &e), 0);
-    assert_int_equal(conf_load_string(&c, "pipeline = ();", "t.conf", &e), 0);
-    assert_int_equal(conf_finish(&c, &e), 0);
-    struct worker_job job = {
-        .conf = &c, .pack = "p.tif", .src = pack, .attempt = 1,
-        .workdir = work, .out_tif = tif, .out_json = json,
-    };
-    struct worker_result r;
-    enum worker_status st = pipeline_run(&job, &r);
-    conf_free(&c);
-    return st;
-}
-
 static void planted_symlinks_are_not_followed(void **state)
 {
     struct fx *f = *state;
     char outside[200], work[200], tif[200], json[200];
+    struct worker_result r;
     snprintf(outside, sizeof outside, "%s/outside", f->dir);
     assert_int_equal(mkdir(outside, 0755), 0);
     /* the worker's directory name planted as a link to a directory */
@@ -280,7 +271,7 @@ static void planted_symlinks_are_not_followed(void **state)
     assert_int_equal(symlink(outside, work), 0);
     snprintf(tif, sizeof tif, "%s/res.tif", f->dir);
     snprintf(json, sizeof json, "%s/res.json", f->dir);
-    assert_int_equal(run_none(f, work, tif, json), WORKER_OK);
+    assert_int_equal(run_none(f, work, tif, json, NULL, NULL, &r), WORKER_OK);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s')\"", outside);
     assert_int_equal(system(cmd), 0);       /* nothing written through it */
@@ -302,7 +293,7 @@ static void planted_symlinks_are_not_followed(void **state)
     assert_int_equal(symlink(target, tif), 0);
     assert_int_equal(symlink(target, json), 0);
     snprintf(work, sizeof work, "%s/.n1@w9.10", f->dir);
-    assert_int_equal(run_none(f, work, tif, json), WORKER_OK);
+    assert_int_equal(run_none(f, work, tif, json, NULL, NULL, &r), WORKER_OK);
     assert_int_equal(lstat(target, &st), -1);  /* never created */
     assert_int_equal(lstat(tif, &st), 0);
     assert_true(S_ISREG(st.st_mode));

@@ -25,6 +25,18 @@ static struct despeckle_result run(page *pg, int max_speck, int max_hole)
     return res;
 }
 
+/* Despeckles pg with the defaults and checks that it removed speck_px
+ * pixels and left exactly want; frees both pages. */
+static void expect_exactly(page *pg, page *want, uint64_t speck_px)
+{
+    struct despeckle_result r = run(pg, 5, 3);
+    assert_int_equal(r.speck_px, speck_px);
+    assert_int_equal(count_lost(want, pg), 0);
+    assert_int_equal(count_lost(pg, want), 0);
+    page_free(pg);
+    page_free(want);
+}
+
 static void specks_go_lines_stay(void **state)
 {
     page pg;
@@ -72,12 +84,7 @@ static void text_dots_stay_specks_among_text_go(void **state)
         rect(&pg, specks[i][0], specks[i][1], specks[i][2], specks[i][3]);
         spx += (uint64_t)(specks[i][2] * specks[i][3]);
     }
-    struct despeckle_result r = run(&pg, 5, 3);
-    assert_int_equal(r.speck_px, spx);
-    assert_int_equal(count_lost(&want, &pg), 0);
-    assert_int_equal(count_lost(&pg, &want), 0);
-    page_free(&pg);
-    page_free(&want);
+    expect_exactly(&pg, &want, spx);
 }
 
 /* Left edge of letter i of a text_line that starts at x0 (see
@@ -114,12 +121,7 @@ static void dots_too_small_for_the_text_go(void **state)
     rect(&want, 620, 190 - 20, 14, 20);         /* a letter after the line */
     rect(&pg, 620, 190 - 20, 14, 20);
     rect(&pg, 620 + 14 + 3, 190 - 2, 2, 2);
-    struct despeckle_result r = run(&pg, 5, 3);
-    assert_int_equal(r.speck_px, 1 + 4);
-    assert_int_equal(count_lost(&want, &pg), 0);
-    assert_int_equal(count_lost(&pg, &want), 0);
-    page_free(&pg);
-    page_free(&want);
+    expect_exactly(&pg, &want, 1 + 4);
 }
 
 static void dots_placed_unlike_this_texts_dots_go(void **state)
@@ -135,12 +137,7 @@ static void dots_placed_unlike_this_texts_dots_go(void **state)
     rect(&want, 620, 250 - 20, 14, 20);         /* a letter after the line */
     rect(&pg, 620, 250 - 20, 14, 20);
     rect(&pg, 620 + 14 + 12, 250 - 4, 4, 4);
-    struct despeckle_result r = run(&pg, 5, 3);
-    assert_int_equal(r.speck_px, 16 + 16);
-    assert_int_equal(count_lost(&want, &pg), 0);
-    assert_int_equal(count_lost(&pg, &want), 0);
-    page_free(&pg);
-    page_free(&want);
+    expect_exactly(&pg, &want, 16 + 16);
 }
 
 static void dots_of_joined_slanted_and_serifed_stems_stay(void **state)
@@ -296,18 +293,6 @@ static void sizes_scale_with_resolution(void **state)
     assert_int_equal(r.specks, 1);
     assert_int_equal(page_count_black(&pg), 16);
     page_free(&pg);
-}
-
-/* A random page: size, density and blob size from the seed. */
-static void random_page(page *pg, uint64_t *s)
-{
-    int w = 1 + (int)(rnd(s) % 400), h = 1 + (int)(rnd(s) % 400);
-    mkpage(pg, w, h, 100 + (double)(rnd(s) % 500));
-    unsigned dens = 1 + (unsigned)(rnd(s) % 40), blob = 1 + (unsigned)(rnd(s) % 12);
-    for (int y = 0; y < h; y += (int)blob)
-        for (int x = 0; x < w; x += (int)blob)
-            if (rnd(s) % dens == 0)
-                rect(pg, x, y, (int)blob, (int)blob);
 }
 
 static void random_pages_are_safe(void **state)
