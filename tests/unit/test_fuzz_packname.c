@@ -10,50 +10,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
-#include <stdio.h>
 #include <cmocka.h>
 
 #include "../fuzz/fuzz_packname.c"
-
-/* Runs the target over every file of dir (under the source tree) and a
- * few inputs made here; returns the number of files. */
-static int replay(const char *dir)
-{
-    const char *top = getenv("SPOOLD_TOP");
-    char full[4096];
-    snprintf(full, sizeof full, "%s/%s", top && *top ? top : ".", dir);
-    DIR *d = opendir(full);
-    if (d == NULL)
-        return 0;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "README") == 0)
-            continue;
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", full, de->d_name);
-        FILE *fp = fopen(path, "rb");
-        if (fp == NULL)
-            fail_msg("cannot read %s", path);
-        static uint8_t buf[1 << 16];
-        size_t len = fread(buf, 1, sizeof buf, fp);
-        fclose(fp);
-        LLVMFuzzerTestOneInput(buf, len);
-        n++;
-    }
-    closedir(d);
-    return n;
-}
+#include "fuzz_replay.h"
 
 static void seeds(void **state)
 {
-    assert_true(replay("tests/fuzz/corpus/packname") >= 3);
+    assert_true(fuzz_replay("tests/fuzz/corpus/packname", NULL, NULL) >= 3);
 }
 
 static void regressions(void **state)
 {
-    replay("tests/fuzz/regress/packname");
+    fuzz_replay("tests/fuzz/regress/packname", NULL, NULL);
 }
 
 /* Names the bad-input corpus uses, straight through the target. */
