@@ -133,6 +133,7 @@ f_pause() {
 f_clock() {
     local k=$1 old new
     old=$(cat "$W/state/skew.n$k" 2>/dev/null)
+    old=${old:-+0}              # a node starts on the server's time
     new=$(pick +1h -1h +0)
     [ "$new" = "$old" ] && new=$(pick +1h -1h)
     [ "$new" = "$old" ] && new=+0
@@ -140,7 +141,7 @@ f_clock() {
     echo "$new" >"$W/state/skew.n$k"
     remount "$k"
     start_daemon "$k"
-    ev "inject clock n$k ${old:-+0}->$new"
+    ev "inject clock n$k $old->$new"
     fault_done "$k" clock
 }
 
