@@ -316,6 +316,31 @@ void daemon_sweep_litter(struct daemon *d)
               "hidden files (.fuse_hidden*) an sshfs left behind");
 }
 
+/*
+ * daemon_clean_own — removes this node's own temporary names (.NODE@*) in
+ * tmp/ and the output, as at start-up, once no job runs.
+ *
+ * A worker's work directory and output temporaries are removed when its
+ * attempt ends; if the mount is down at that moment (the fault harness:
+ * an sshfs killed as a worker finished) they stay, and without this they
+ * would stay until the node restarts.  With no job running nothing of
+ * ours is in use (publishing and releasing run in this loop), so every
+ * .NODE@ name may go.  Called when `leftovers` says a removal failed,
+ * and when the node stops.
+ */
+void daemon_clean_own(struct daemon *d)
+{
+    errbuf e;
+    if (d->njobs > 0 || d->sp == NULL)
+        return;
+    if (spool_clean_tmp(d->sp, &e) < 0 ||
+        spool_clean_output(d->sp, d->conf.output, &e) < 0) {
+        log_msg(&d->log, LOG_DEBUG, "temporaries not removed yet: %s", e.msg);
+        return;
+    }
+    d->leftovers = false;
+}
+
 /* Removes attempt histories left in claimed/ by a node killed between
  * publishing (or failing) a pack and unlinking its history: without this
  * claimed/ never empties (spoolorphan.c says why it is safe). */
@@ -642,6 +667,8 @@ void daemon_cycle(struct daemon *d)
     sweep_histories(d, &cl);
     if (mono_now() >= d->next_litter)
         daemon_sweep_litter(d);
+    if (d->leftovers)
+        daemon_clean_own(d);
     waiting += claim_released(d, &cl);
     spool_claims_free(&cl);
     int in = claim_incoming(d);

@@ -130,6 +130,8 @@ struct daemon {
                                    from an outage: cycle.c, reap_claims) */
     double next_count;          /* next count of done/ and failed/ */
     double next_litter;         /* next sweep of FUSE litter */
+    bool leftovers;             /* removing a worker's temporaries failed
+                                   (mount down): clean them when idle */
     bool ready_sent;
     bool metrics_failing, notify_failing;   /* logged once per change */
     double wd_interval;         /* s between WATCHDOG=1, 0 = none */
@@ -152,6 +154,8 @@ void report_stopping(struct daemon *d);
 
 void daemon_watch_incoming(struct daemon *d);
 
+/* cycle.c: removes this node's own temporaries when no job runs. */
+void daemon_clean_own(struct daemon *d);
 /* cycle.c: removes FUSE's hidden names from tmp/ and the output. */
 void daemon_sweep_litter(struct daemon *d);
 /* cycle.c: no reaping of other nodes' claims for one lease (see there). */

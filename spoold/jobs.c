@@ -37,8 +37,10 @@ static void job_free(struct daemon *d, int i)
 {
     struct job *j = d->jobs[i];
     errbuf e;
-    if (j->workdir[0] != '\0' && worker_rmtree(j->workdir, &e) < 0)
+    if (j->workdir[0] != '\0' && worker_rmtree(j->workdir, &e) < 0) {
         log_msg(&d->log, LOG_WARNING, "cannot remove %s: %s", j->workdir, e.msg);
+        d->leftovers = true;        /* daemon_clean_own retries */
+    }
     if (j->fd >= 0)
         close(j->fd);
     free(j);
@@ -203,6 +205,7 @@ static bool job_publish(struct daemon *d, struct job *j)
         return true;
     }
     if (o == SPOOL_FENCED) {
+        d->leftovers = true;    /* its temporaries, if the removal failed */
         log_msg(&d->log, LOG_WARNING, "discarded %s: the claim was taken "
                 "back while it was worked on (lease expired?)", j->claim.pack);
         return true;
@@ -230,7 +233,8 @@ static bool job_fail(struct daemon *d, struct job *j)
                                       permanent, d->conf.max_attempts, d->now,
                                       &to_failed, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
-        spool_remove_temps(d->sp, &j->out);    /* a killed copy's leftovers */
+        if (spool_remove_temps(d->sp, &j->out) < 0)   /* a killed copy's */
+            d->leftovers = true;
         d->packs_failed++;
         d->m.attempts_failed++;
         if (o == SPOOL_WON && to_failed)
@@ -259,7 +263,8 @@ static bool job_release(struct daemon *d, struct job *j)
     enum spool_outcome o = spool_release(d->sp, &j->claim, false, d->now,
                                          why, &e);
     if (o == SPOOL_WON || o == SPOOL_LOST) {
-        spool_remove_temps(d->sp, &j->out);
+        if (spool_remove_temps(d->sp, &j->out) < 0)
+            d->leftovers = true;
         log_msg(&d->log, LOG_INFO, "released %s (attempt %d not counted): %s",
                 j->claim.pack, j->claim.attempt, why);
         return true;

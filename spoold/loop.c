@@ -354,6 +354,7 @@ static void shutdown_spool(struct daemon *d)
                 "other nodes take them back after the lease", d->njobs);
         return;
     }
+    daemon_clean_own(d);
     daemon_sweep_litter(d);
     if (spool_heartbeat_remove(d->sp, &e) < 0)
         log_msg(&d->log, LOG_WARNING, "cannot remove the heartbeat: %s", e.msg);

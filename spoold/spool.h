@@ -526,9 +526,11 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
                                  const struct spool_output *o, bool keep_done,
                                  spool_ns now, errbuf *e);
 
-/* Removes o's temporary files (best effort: they may be gone).  For an
- * attempt that ends without publishing. */
-void spool_remove_temps(struct spool *sp, const struct spool_output *o);
+/* Removes o's temporary files (they may be gone).  For an attempt that
+ * ends without publishing.  -1 if one may remain (an unlink failed for
+ * another reason than ENOENT, e.g. the mount was down): the caller
+ * retries later with spool_clean_tmp/spool_clean_output. */
+int spool_remove_temps(struct spool *sp, const struct spool_output *o);
 
 /* Start-up: removes this node's own temporary names .NODE@* in OUTDIR
  * (NULL: SPOOL/out), the ones a worker killed while it copied its results

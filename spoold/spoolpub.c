@@ -69,10 +69,14 @@ int spool_output_paths(struct spool *sp, const char *outdir,
     return 0;
 }
 
-void spool_remove_temps(struct spool *sp, const struct spool_output *o)
+int spool_remove_temps(struct spool *sp, const struct spool_output *o)
 {
-    sp->ops->unlink(sp->ctx, o->tmp_json);  /* best effort: may be absent */
-    sp->ops->unlink(sp->ctx, o->tmp_tif);
+    int rc = 0;
+    if (sp->ops->unlink(sp->ctx, o->tmp_json) < 0 && errno != ENOENT)
+        rc = -1;
+    if (sp->ops->unlink(sp->ctx, o->tmp_tif) < 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
 }
 
 /* Temp renamed onto the final name: private source, so a lost reply shows
@@ -163,7 +167,7 @@ enum spool_outcome spool_publish(struct spool *sp, const struct spool_claim *c,
     if (r < 0)
         return SPOOL_ERROR;
     if (r == 0) {
-        spool_remove_temps(sp, o);
+        spool_remove_temps(sp, o);  /* what stays: the caller's clean-up */
         return SPOOL_FENCED;
     }
     r = output_is_ours(sp, o, e);

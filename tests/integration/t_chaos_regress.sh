@@ -23,7 +23,10 @@
 #      once it is older than a lease (the rules: test_spool.c); and an
 #      sshfs killed before the last close of a file unlinked while open
 #      left FUSE's .fuse_hiddenNNNN name in the output for good: a node
-#      removes such names when it starts and when it stops.
+#      removes such names when it starts and when it stops; and a work
+#      directory whose removal failed while the mount was down stayed until
+#      the node restarted: a node removes its own leftovers when idle and
+#      when it stops.
 . "$SPOOLD_TOP/tests/lib/spooltest.sh"
 need tiffcp tiffinfo ppm2tiff
 
@@ -95,8 +98,11 @@ grep -q 'removed 2 hidden files (.fuse_hidden\*) an sshfs left behind' "$SCRATCH
 drop "$SP" "$SCRATCH/x.tif" d1.tif
 wait_until 30 test -f "$SP/out/d1.tif" || fail "(d) the node did not go on"
 echo x >"$SP/out/.fuse_hidden0000001400000003"
+# a work directory whose removal failed while the mount was down
+mkdir "$SP/tmp/.kd@w1.1" && echo x >"$SP/tmp/.kd@w1.1/out.tif"
 t_stop_all
 [ ! -e "$SP/out/.fuse_hidden0000001400000003" ] || fail "(d) a hidden name stayed after the stop"
+[ ! -e "$SP/tmp/.kd@w1.1" ] || fail "(d) the node's own leftover stayed in tmp/ after a clean stop"
 
 # ---- (c) a full output does not use up attempts
 [ "$(id -u)" = 0 ] || { echo "note: (c) needs root for a tmpfs: skipped"; exit 0; }
