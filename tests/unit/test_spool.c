@@ -139,6 +139,19 @@ static int write_report(const struct spool_output *o)
     return write_file(o->tmp_json, buf, (size_t)n);
 }
 
+/* Drops PACK, claims it as n1 and writes its worker results (report and
+ * .tif) under their temporary names, as a finished worker leaves them. */
+static void claim_with_temps(struct fx *x, const char *pack,
+                             struct spool_claim *c, struct spool_output *o)
+{
+    errbuf e;
+    drop(x, pack);
+    assert_int_equal(spool_claim(x->a, pack, c, &e), SPOOL_WON);
+    assert_int_equal(spool_output_paths(x->a, NULL, c, o, &e), 0);
+    assert_int_equal(write_report(o), 0);
+    assert_int_equal(write_file(o->tmp_tif, "TIFF", 4), 0);
+}
+
 /* ------------------------------------------------------------ claiming */
 
 static void claim_race_one_wins(void **state)
@@ -429,11 +442,7 @@ static void publish_round_trip(const char *pack, void **state)
     char p[4096];
     struct spool_claim c;
     struct spool_output o;
-    drop(x, pack);
-    assert_int_equal(spool_claim(x->a, pack, &c, &e), SPOOL_WON);
-    assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_report(&o), 0);
-    assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
+    claim_with_temps(x, pack, &c, &o);
     /* the publish rename of the .tif loses its reply: still published */
     x->f = (struct fault){ .mode = FAULT_RENAME_DONE_THEN_ERR, .err = EIO,
                            .match = ".tif", .countdown = 1 };
@@ -471,11 +480,7 @@ static void fencing_discards(void **state)
     char p[4096];
     struct spool_claim c;
     struct spool_output o;
-    drop(x, "f.tif");
-    assert_int_equal(spool_claim(x->a, "f.tif", &c, &e), SPOOL_WON);
-    assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_report(&o), 0);
-    assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
+    claim_with_temps(x, "f.tif", &c, &o);
     assert_int_equal(spool_reap(x->b, &c, S(100), S(1000), &e), SPOOL_WON);
     assert_int_equal(spool_publish(x->a, &c, &o, true, S(1001), &e), SPOOL_FENCED);
     assert_false(exists(o.final_tif));
@@ -485,11 +490,7 @@ static void fencing_discards(void **state)
     drop(x, "g.tif");
     publish_round_trip("g.tif", state);
     x->f.mode = FAULT_NONE;
-    drop(x, "g.tif");
-    assert_int_equal(spool_claim(x->a, "g.tif", &c, &e), SPOOL_WON);
-    assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_report(&o), 0);
-    assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
+    claim_with_temps(x, "g.tif", &c, &o);
     assert_int_equal(spool_publish(x->a, &c, &o, true, S(1234), &e), SPOOL_WON);
     assert_true(exists(sp_file(p, x->root, "done", "g.tif")));
     assert_true(exists(sp_file(p, x->root, "done", "g.tif.1234.n1")));
@@ -507,11 +508,7 @@ static void temps_left_behind_are_reported(void **state)
     errbuf e;
     struct spool_claim c;
     struct spool_output o;
-    drop(x, "t.tif");
-    assert_int_equal(spool_claim(x->a, "t.tif", &c, &e), SPOOL_WON);
-    assert_int_equal(spool_output_paths(x->a, NULL, &c, &o, &e), 0);
-    assert_int_equal(write_report(&o), 0);
-    assert_int_equal(write_file(o.tmp_tif, "TIFF", 4), 0);
+    claim_with_temps(x, "t.tif", &c, &o);
     x->f = (struct fault){ .mode = FAULT_ALL_ERR, .err = ENOTCONN };
     assert_int_equal(spool_remove_temps(x->a, &o), -1);
     x->f = (struct fault){ 0 };
